@@ -1,0 +1,28 @@
+/**
+ * Every `portico` subcommand, by command path. To add one, add an entry here and a module
+ * exporting `run(args, io)` under ./ (see ../types.ts).
+ */
+import type { CommandEntry } from '../types.ts';
+
+export const commands: Record<string, CommandEntry> = {
+  'config validate': {
+    args: '[folder]',
+    summary: 'check a config folder (default: $PORTICO_CONFIG or ./config) and report every problem',
+    load: () => import('./config-validate.ts'),
+  },
+  'config reference': {
+    args: '[--check] [--out <file>]',
+    summary: 'regenerate config/REFERENCE.md from the schema (--check: fail if it is out of date)',
+    load: () => import('./config-reference.ts'),
+  },
+  'keys rotate': {
+    args: '--tenant <id> [--config <folder>]',
+    summary: "rotate a tenant's signing keys: the published next key starts signing, the current one stays published until its tokens expire",
+    load: () => import('./keys-rotate.ts'),
+  },
+  'keys list': {
+    args: '--tenant <id> [--config <folder>]',
+    summary: "list a tenant's signing keys with their state (next, current, previous)",
+    load: () => import('./keys-list.ts'),
+  },
+};

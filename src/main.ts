@@ -1,0 +1,197 @@
+/**
+ * The composition root: config → storage → services → providers → http. The only module that
+ * picks concrete backends. `startPortico` is what the server entry point and the integration
+ * tests both call.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadConfig } from './config/load.ts';
+import type { PorticoConfig, BrokerConfig } from './config/types.ts';
+import { UserDirectory } from './directory/users.ts';
+import { createExpressApp } from './http/express-app.ts';
+import { healthRoutes } from './http/health.ts';
+import { createRequestHandler } from './http/request-handler.ts';
+import { contentSecurityPolicy } from './http/security-headers.ts';
+import { interactionRoutes } from './interaction/routes.ts';
+import { SigningKeyService } from './provider/signing-keys.ts';
+import { formActionOrigins } from './provider/tenant-provider.ts';
+import { TenantProviders } from './provider/tenant-registry.ts';
+import { systemClock, type Clock } from './shared/clock.ts';
+import { ConfigError, errorMessage } from './shared/errors.ts';
+import { createLogger, type Logger } from './shared/logger.ts';
+import type { DocumentStore } from './storage/ports.ts';
+import { createMemoryStore } from './storage/memory/memory-store.ts';
+import { connectRedis, createRedisStore } from './storage/redis/redis-store.ts';
+import { openSqliteStore } from './storage/sqlite/sqlite-store.ts';
+
+export interface StartOptions {
+  readonly configDir?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  /** Address to listen on; tests use loopback. */
+  readonly host?: string;
+  /** Test harness only: see InteractionDeps.testLogin. */
+  readonly testLogin?: boolean;
+}
+
+export interface RunningPortico {
+  readonly config: PorticoConfig;
+  readonly url: string;
+  readonly server: Server;
+  readonly store: DocumentStore;
+  readonly users: UserDirectory;
+  readonly keys: SigningKeyService;
+  readonly providers: TenantProviders;
+  /** Stops taking requests, lets the ones in flight finish (up to the grace period), closes the store. */
+  close(): Promise<void>;
+}
+
+export async function openStore(storage: BrokerConfig['storage'], logger: Logger, clock: Clock = systemClock): Promise<DocumentStore> {
+  switch (storage.backend) {
+    case 'sqlite':
+      return openSqliteStore({ path: storage.sqlite.path, clock });
+    case 'redis':
+      return createRedisStore({
+        client: connectRedis({
+          ...(storage.redis.url === undefined ? {} : { url: storage.redis.url }),
+          mode: storage.redis.mode,
+          ...(storage.redis.sentinels ? { sentinels: storage.redis.sentinels } : {}),
+          ...(storage.redis.sentinelName ? { sentinelName: storage.redis.sentinelName } : {}),
+          ...(storage.redis.clusterNodes ? { clusterNodes: storage.redis.clusterNodes } : {}),
+          commandTimeoutMs: storage.redis.commandTimeoutMs,
+          connectTimeoutMs: storage.redis.connectTimeoutMs,
+        }),
+        keyPrefix: storage.redis.keyPrefix,
+      });
+    case 'memory':
+      logger.warn(
+        '!!! storage backend "memory": everything (keys, sessions, tokens) is lost on restart and not shared between instances. For tests and experiments only. !!!',
+      );
+      return createMemoryStore({ clock });
+  }
+}
+
+/** The longest a token signed with a key can live: how long a retired key stays published. */
+export function maxSignedTokenSeconds(config: PorticoConfig): number {
+  const { tokens } = config.broker;
+  const apiTtls = config.tenants.flatMap((t) => t.apis.map((a) => a.accessTokenSeconds ?? 0));
+  return Math.max(tokens.accessTokenSeconds, tokens.idTokenSeconds, tokens.clientCredentialsSeconds, ...apiTtls);
+}
+
+export async function startPortico(options: StartOptions = {}): Promise<RunningPortico> {
+  const env = options.env ?? process.env;
+  const clock = options.clock ?? systemClock;
+  const configDir = options.configDir ?? env['PORTICO_CONFIG'] ?? './config';
+  const { config, warnings } = await loadConfig(configDir, env);
+  const logger = options.logger ?? createLogger({ level: config.broker.log.level });
+  const { broker } = config;
+  for (const warning of warnings) logger.warn(warning);
+  logger.info(
+    { configHash: config.hash.slice(0, 12), tenants: config.tenants.map((t) => t.id), storage: broker.storage.backend },
+    'configuration loaded',
+  );
+
+  const store = await openStore(broker.storage, logger, clock);
+  try {
+    await store.ping();
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw new Error(`the ${broker.storage.backend} store does not answer: ${errorMessage(error)}`, { cause: error });
+  }
+
+  const users = new UserDirectory({ store, clock });
+  const keys = new SigningKeyService({ store, clock, encryptionSecret: broker.keys.encryptionSecret });
+  const providers = new TenantProviders({ broker, tenants: config.tenants, store, users, keys, clock, logger });
+  await providers.start();
+  providers.watchKeys(broker.keys.rotationCheckSeconds);
+
+  const https = broker.publicUrl.startsWith('https:');
+  const cspByTenant = new Map(config.tenants.map((t) => [t.id, contentSecurityPolicy(formActionOrigins(t))]));
+  let draining = false;
+  const app = createExpressApp({
+    logger,
+    https,
+    trustProxy: broker.http.trustProxy,
+    health: healthRoutes({ pingStore: () => store.ping(), configHash: () => config.hash, isDraining: () => draining }),
+    routers: [
+      interactionRoutes({
+        logger,
+        tenantFor: (tenantId) => {
+          const entry = providers.get(tenantId);
+          return entry ? { provider: entry.provider, tenant: entry.tenant, csp: cspByTenant.get(tenantId)! } : undefined;
+        },
+        testLogin: options.testLogin ? { users } : undefined,
+      }),
+    ],
+  });
+  const handler = createRequestHandler({
+    logger,
+    https,
+    trustProxy: broker.http.trustProxy,
+    app,
+    providerFor: (tenantId) => {
+      const entry = providers.get(tenantId);
+      return entry ? { callback: entry.callback, csp: cspByTenant.get(tenantId)! } : undefined;
+    },
+  });
+
+  const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, handler);
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(broker.port, options.host ?? env['HOST'] ?? '0.0.0.0', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  logger.info({ port: address.port, publicUrl: broker.publicUrl, issuers: config.tenants.map((t) => `${broker.publicUrl}/${t.id}/v2.0`) }, 'portico is listening');
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      draining = true;
+      providers.stop();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const grace = setTimeout(() => server.closeAllConnections(), broker.http.shutdownGraceSeconds * 1000);
+      grace.unref();
+      await closed;
+      clearTimeout(grace);
+      await store.close();
+      logger.info('portico stopped');
+    })();
+    return closing;
+  };
+
+  return { config, url: broker.publicUrl, server, store, users, keys, providers, close };
+}
+
+async function runServer(): Promise<void> {
+  let running: RunningPortico;
+  try {
+    running = await startPortico();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`portico: refusing to start, the configuration has errors:\n${error.problems.map((p) => `  ${p}`).join('\n')}\n`);
+    } else {
+      process.stderr.write(`portico: could not start: ${errorMessage(error)}\n`);
+    }
+    process.exit(1);
+  }
+  const stop = (signal: string) => {
+    process.stderr.write(`portico: ${signal} received, finishing requests in flight\n`);
+    running.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`portico: shutdown failed: ${errorMessage(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+if (import.meta.main) await runServer();

@@ -1,0 +1,88 @@
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors } from 'oidc-provider';
+import type { DocumentStore, WriteOptions } from '../storage/ports.ts';
+
+/** Models whose records belong to a grant and must go when the grant is revoked. */
+const GRANTABLE = new Set([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+]);
+
+/** Models that are single use: a lost race on `consume` is a replay and revokes the grant. */
+const SINGLE_USE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+
+/**
+ * Bridges oidc-provider's adapter API onto the DocumentStore port. One collection per tenant and
+ * model, so one tenant's provider can never find another tenant's artefacts.
+ */
+export class StoreAdapter implements Adapter {
+  readonly #store: DocumentStore;
+  readonly #collection: string;
+  readonly #model: string;
+
+  constructor(store: DocumentStore, tenantId: string, model: string) {
+    this.#store = store;
+    this.#model = model;
+    this.#collection = `oidc:${tenantId}:${model}`;
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+    const unique: Record<string, string> = {};
+    if (payload.uid) unique['uid'] = payload.uid;
+    if (payload.userCode) unique['userCode'] = payload.userCode;
+    const options: WriteOptions = {
+      ...(expiresIn > 0 ? { ttlSeconds: expiresIn } : {}),
+      unique,
+      tags: GRANTABLE.has(this.#model) && payload.grantId ? [`grant:${payload.grantId}`] : [],
+    };
+    await this.#store.put(this.#collection, id, payload, options);
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    const record = await this.#store.get<AdapterPayload>(this.#collection, id);
+    if (!record) return undefined;
+    return record.consumedAt === undefined
+      ? record.value
+      : { ...record.value, consumed: Math.floor(record.consumedAt / 1000) };
+  }
+
+  async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    const record = await this.#store.findByUnique<AdapterPayload>(this.#collection, 'uid', uid);
+    return record ? this.find(record.id) : undefined;
+  }
+
+  async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    const record = await this.#store.findByUnique<AdapterPayload>(this.#collection, 'userCode', userCode);
+    return record ? this.find(record.id) : undefined;
+  }
+
+  async consume(id: string): Promise<void> {
+    const won = await this.#store.consume(this.#collection, id);
+    if (won || !SINGLE_USE.has(this.#model)) return;
+    // Two requests presented the same code or refresh token at once and this one lost: that is
+    // a replay, so treat it like one (RFC 9700 §4.14.2) and revoke everything of the grant.
+    const record = await this.#store.get<AdapterPayload>(this.#collection, id);
+    const grantId = record?.value.grantId;
+    if (grantId) await this.#revokeWholeGrant(grantId);
+    throw new errors.InvalidGrant(`${this.#model === 'RefreshToken' ? 'refresh token' : 'grant'} already used`);
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.#store.delete(this.#collection, id);
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    await this.#store.deleteByTag(this.#collection, `grant:${grantId}`);
+  }
+
+  async #revokeWholeGrant(grantId: string): Promise<void> {
+    const tenantPrefix = this.#collection.slice(0, this.#collection.lastIndexOf(':') + 1);
+    await Promise.all([
+      ...[...GRANTABLE].map((model) => this.#store.deleteByTag(`${tenantPrefix}${model}`, `grant:${grantId}`)),
+      this.#store.delete(`${tenantPrefix}Grant`, grantId),
+    ]);
+  }
+}

@@ -1,0 +1,310 @@
+import Provider, { errors, type Configuration, type KoaContextWithOIDC, type ClientMetadata, type ResourceServer } from 'oidc-provider';
+import type { BrokerConfig, TenantConfig, AppConfig, ApiConfig } from '../config/types.ts';
+import type { UserDirectory } from '../directory/users.ts';
+import type { DocumentStore } from '../storage/ports.ts';
+import { html, raw } from '../ui/html.ts';
+import { renderPage } from '../ui/layout.ts';
+import type { Logger } from '../shared/logger.ts';
+import { StoreUnavailableError } from '../shared/errors.ts';
+import { StoreAdapter } from './store-adapter.ts';
+import { providerJwks, type SigningAlg, type TenantKeySet } from './signing-keys.ts';
+
+export interface TenantProviderDeps {
+  readonly broker: BrokerConfig;
+  readonly tenant: TenantConfig;
+  readonly store: DocumentStore;
+  readonly users: UserDirectory;
+  readonly keys: TenantKeySet;
+  readonly cookieKeys: readonly string[];
+  readonly now: () => number;
+  readonly logger: Logger;
+}
+
+export const issuerFor = (publicUrl: string, tenantId: string): string => `${publicUrl}/${tenantId}/v2.0`;
+export const tenantPathPrefix = (tenantId: string): string => `/${tenantId}/v2.0`;
+
+/** Scopes every app may ask for, besides the scopes of the APIs it is allowed to call. */
+const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email'];
+
+/** The algorithms a tenant needs keys for, given what its apps and APIs sign with. */
+export function signingAlgsFor(broker: BrokerConfig, tenant: TenantConfig): SigningAlg[] {
+  const algs = new Set<SigningAlg>(['RS256', 'ES256', broker.keys.idTokenSigningAlg, broker.keys.accessTokenSigningAlg]);
+  for (const app of tenant.apps) if (app.idTokenSigningAlg) algs.add(app.idTokenSigningAlg);
+  for (const api of tenant.apis) if (api.signingAlg) algs.add(api.signingAlg);
+  return [...algs];
+}
+
+function clientMetadata(app: AppConfig, broker: BrokerConfig): ClientMetadata {
+  const confidential = app.type === 'web' || app.type === 'daemon';
+  const usesCode = app.grantTypes.includes('authorization_code');
+  return {
+    client_id: app.id,
+    client_name: app.name,
+    ...(confidential ? { client_secret: app.secret } : {}),
+    token_endpoint_auth_method: confidential ? 'client_secret_basic' : 'none',
+    grant_types: [...app.grantTypes],
+    response_types: usesCode ? ['code'] : [],
+    redirect_uris: [...app.redirectUris],
+    post_logout_redirect_uris: [...app.postLogoutRedirectUris],
+    application_type: app.type === 'native' ? 'native' : 'web',
+    id_token_signed_response_alg: app.idTokenSigningAlg ?? broker.keys.idTokenSigningAlg,
+    scope: [...OIDC_SCOPES, ...app.scopes].join(' '),
+  };
+}
+
+/** `form-action` must allow where forms and their redirects go: ourselves and the apps' own origins. */
+export function formActionOrigins(tenant: TenantConfig): string[] {
+  const origins = new Set<string>();
+  for (const app of tenant.apps) {
+    for (const uri of [...app.redirectUris, ...app.postLogoutRedirectUris]) {
+      const url = new URL(uri);
+      if (url.protocol === 'http:' || url.protocol === 'https:') origins.add(url.origin);
+    }
+  }
+  return [...origins];
+}
+
+/** Adds to `grant` what the request asks for, limited to what the app is registered for. */
+function grantRequested(
+  ctx: KoaContextWithOIDC,
+  grant: InstanceType<Provider['Grant']>,
+  app: AppConfig | undefined,
+  apisByIdentifier: ReadonlyMap<string, ApiConfig>,
+): void {
+  if (!app) return;
+  const params = ctx.oidc.params ?? {};
+  const requested = String(params['scope'] ?? '').split(' ').filter(Boolean);
+  const allowedScopes = new Set([...OIDC_SCOPES, ...app.scopes]);
+  const oidcScopes = requested.filter((scope) => allowedScopes.has(scope));
+  if (oidcScopes.length) grant.addOIDCScope(oidcScopes.join(' '));
+  const claims = ctx.oidc.claims as { id_token?: Record<string, unknown>; userinfo?: Record<string, unknown> } | undefined;
+  const claimNames = [...Object.keys(claims?.id_token ?? {}), ...Object.keys(claims?.userinfo ?? {})];
+  if (claimNames.length) grant.addOIDCClaims(claimNames);
+  const resourceParam = params['resource'];
+  const resources = Array.isArray(resourceParam) ? resourceParam : resourceParam ? [String(resourceParam)] : [];
+  for (const api of resources.flatMap((r) => apisByIdentifier.get(r) ?? [])) {
+    if (!app.apis.includes(api.id)) continue;
+    const scopes = requested.filter((scope) => api.scopes.includes(scope));
+    grant.addResourceScope(api.identifier, scopes.join(' '));
+  }
+}
+
+export function createTenantProvider(deps: TenantProviderDeps): Provider {
+  const { broker, tenant, store, users } = deps;
+  const issuer = issuerFor(broker.publicUrl, tenant.id);
+  const prefix = tenantPathPrefix(tenant.id);
+  const appsById = new Map(tenant.apps.map((app) => [app.id, app]));
+  const apisByIdentifier = new Map(tenant.apis.map((api) => [api.identifier, api]));
+  const apisById = new Map(tenant.apis.map((api) => [api.id, api]));
+  const corsOrigins = new Map(tenant.apps.map((app) => [app.id, new Set(app.corsOrigins)]));
+  const secure = broker.cookies.secure === 'auto' ? broker.publicUrl.startsWith('https:') : broker.cookies.secure;
+  const cookieOptions = { httpOnly: true, secure, sameSite: broker.cookies.sameSite, signed: true } as const;
+
+  const resourceServer = (api: ApiConfig): ResourceServer => ({
+    scope: api.scopes.join(' '),
+    audience: api.identifier,
+    accessTokenTTL: api.accessTokenSeconds ?? broker.tokens.accessTokenSeconds,
+    accessTokenFormat: 'jwt',
+    jwt: { sign: { alg: api.signingAlg ?? broker.keys.accessTokenSigningAlg } },
+  });
+
+  const allowedApis = (clientId: string): ApiConfig[] =>
+    (appsById.get(clientId)?.apis ?? []).flatMap((id) => apisById.get(id) ?? []);
+
+  const configuration: Configuration = {
+    adapter: (model: string) => new StoreAdapter(store, tenant.id, model),
+    clients: tenant.apps.map((app) => clientMetadata(app, broker)),
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      id_token_signed_response_alg: broker.keys.idTokenSigningAlg,
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    jwks: providerJwks(deps.keys, deps.now()) as Configuration['jwks'],
+    cookies: {
+      keys: [...deps.cookieKeys],
+      long: cookieOptions,
+      short: cookieOptions,
+      names: { session: '_portico_session', interaction: '_portico_interaction', resume: '_portico_resume' },
+    },
+    // Claims listed under `openid` reach every token that carries user claims.
+    claims: {
+      openid: ['sub', 'tid', 'oid', 'user_type', 'idp', 'home_tid', 'preferred_username'],
+      profile: ['name'],
+      email: ['email', 'email_verified'],
+    },
+    // The ID token carries the scope's claims even in the code flow: apps read tid/oid/user_type
+    // from it without a userinfo round trip, as they do with Entra.
+    conformIdTokenClaims: false,
+    scopes: OIDC_SCOPES,
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    enabledJWA: {
+      idTokenSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
+      userinfoSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
+      introspectionSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
+      authorizationSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: {
+        enabled: true,
+        // Only an app of this tenant may introspect, and only tokens issued to itself.
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+      },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      jwtUserinfo: { enabled: false },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          ctx.type = 'html';
+          ctx.body = renderPage({
+            title: 'Sign out',
+            body: html`<h1>Sign out of ${tenant.displayName}?</h1>
+${raw(form)}
+<p><button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
+<button class="secondary" type="submit" form="op.logoutForm">No, stay signed in</button></p>`,
+          });
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.type = 'html';
+          ctx.body = renderPage({
+            title: 'Signed out',
+            body: html`<h1>You are signed out</h1><p>You have signed out of ${tenant.displayName}. You can close this window.</p>`,
+          });
+        },
+      },
+      resourceIndicators: {
+        enabled: true,
+        // A daemon allowed exactly one API gets tokens for it without naming it. Sign-in flows
+        // get tokens for an API only when they ask with `resource`, so that by default their
+        // access token works at userinfo.
+        defaultResource: async (ctx) => {
+          const clientId = ctx.oidc.client?.clientId;
+          if (!clientId || ctx.oidc.params?.['grant_type'] !== 'client_credentials') return undefined!;
+          const apis = allowedApis(clientId);
+          return apis.length === 1 ? apis[0]!.identifier : undefined!;
+        },
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (_ctx, resourceIndicator, client) => {
+          const api = apisByIdentifier.get(resourceIndicator);
+          if (!api || !(appsById.get(client.clientId)?.apis ?? []).includes(api.id)) {
+            throw new errors.InvalidTarget(`app ${client.clientId} may not request tokens for ${resourceIndicator}`);
+          }
+          return resourceServer(api);
+        },
+      },
+    },
+    extraTokenClaims: async (_ctx, token) => {
+      const claims: Record<string, unknown> = { tid: tenant.id };
+      if ('accountId' in token && typeof token.accountId === 'string') {
+        const user = await users.get(tenant.id, token.accountId);
+        if (user) Object.assign(claims, { oid: user.id, user_type: user.userType });
+      }
+      return claims;
+    },
+    // Every app of the tenant is the tenant's own (first-party), so what it asks for within what it
+    // is registered for is granted without a consent screen, saving the consent round trip.
+    loadExistingGrant: async (ctx) => {
+      const { oidc } = ctx;
+      const accountId = oidc.session?.accountId;
+      const clientId = oidc.client?.clientId;
+      if (!accountId || !clientId || !oidc.session) return undefined;
+      const grantId = oidc.result?.['consent']?.grantId ?? oidc.session.grantIdFor(clientId);
+      const grant = (grantId ? await oidc.provider.Grant.find(grantId) : undefined) ?? new oidc.provider.Grant({ accountId, clientId });
+      grantRequested(ctx, grant, appsById.get(clientId), apisByIdentifier);
+      await grant.save();
+      return grant;
+    },
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: true,
+    allowOmittingSingleRegisteredRedirectUri: false,
+    clientBasedCORS: (_ctx, origin, client) => corsOrigins.get(client.clientId)?.has(origin) ?? false,
+    findAccount: async (_ctx, sub) => {
+      const user = await users.get(tenant.id, sub);
+      if (!user || !user.accountEnabled) return undefined;
+      return {
+        accountId: user.id,
+        claims: async () => ({
+          sub: user.id,
+          tid: tenant.id,
+          oid: user.id,
+          user_type: user.userType,
+          preferred_username: user.userPrincipalName,
+          name: user.displayName,
+          ...(user.mail ? { email: user.mail, email_verified: true } : {}),
+        }),
+      };
+    },
+    interactions: {
+      url: async (_ctx, interaction) => `${prefix}/interaction/${interaction.uid}`,
+    },
+    renderError: async (ctx, out, error) => {
+      ctx.type = 'html';
+      const requestId = String(ctx.get('x-request-id') || ctx.response.get('x-request-id') || '');
+      ctx.body = renderPage({
+        title: 'Sign-in error',
+        correlationId: requestId || undefined,
+        body: html`<h1>Something went wrong</h1>
+<p>${tenant.displayName} could not complete this request.</p>
+<p><strong>${out.error}</strong>${out.error_description ? html`: ${out.error_description}` : ''}</p>
+<p>If this keeps happening, contact the app's administrator and quote the correlation id.</p>`,
+      });
+      void error;
+    },
+    ttl: {
+      AuthorizationCode: broker.tokens.authorizationCodeSeconds,
+      AccessToken: broker.tokens.accessTokenSeconds,
+      ClientCredentials: broker.tokens.clientCredentialsSeconds,
+      IdToken: broker.tokens.idTokenSeconds,
+      RefreshToken: broker.tokens.refreshTokenSeconds,
+      Session: broker.tokens.sessionSeconds,
+      Interaction: broker.tokens.interactionSeconds,
+      Grant: broker.tokens.refreshTokenSeconds,
+    },
+  };
+
+  const provider = new Provider(issuer, configuration);
+  provider.proxy = broker.http.trustProxy;
+  observe(provider, tenant.id, deps.logger);
+  return provider;
+}
+
+const requestIdOf = (ctx: KoaContextWithOIDC): string | undefined => {
+  const value = ctx.response.get('x-request-id');
+  return typeof value === 'string' && value ? value : undefined;
+};
+
+/**
+ * Logs what an operator needs (server errors, grant revocations on replay) and turns a store
+ * outage into 503 `temporarily_unavailable` rather than a generic 500: Portico fails closed.
+ */
+function observe(provider: Provider, tenantId: string, logger: Logger): void {
+  const log = logger.child({ tenant: tenantId });
+  provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => {
+    if (error instanceof StoreUnavailableError) {
+      ctx.state['storeUnavailable'] = true;
+      log.error({ requestId: requestIdOf(ctx), code: error.code, err: error.cause ?? error }, 'store unavailable');
+    } else {
+      log.error({ requestId: requestIdOf(ctx), err: error }, 'provider server error');
+    }
+  });
+  provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
+    log.warn({ requestId: requestIdOf(ctx), grantId, client: ctx.oidc?.client?.clientId }, 'grant revoked');
+  });
+  provider.on('grant.error', (ctx: KoaContextWithOIDC, error: Error & { error?: string; error_description?: string }) => {
+    log.info({ requestId: requestIdOf(ctx), client: ctx.oidc?.client?.clientId, error: error.error, reason: error.error_description }, 'token request refused');
+  });
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.state['storeUnavailable']) {
+      ctx.status = 503;
+      ctx.set('Retry-After', '5');
+      if (ctx.body && typeof ctx.body === 'object' && 'error' in ctx.body) {
+        ctx.body = { error: 'temporarily_unavailable', error_description: 'the service is temporarily unavailable, try again shortly' };
+      }
+    }
+  });
+}

@@ -1,0 +1,415 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqlite';
+import { errorMessage } from '../../shared/errors.ts';
+import { systemClock, type Clock } from '../../shared/clock.ts';
+import { AlreadyExistsError, NotFoundError, StoreUnavailableError } from '../errors.ts';
+import type { DocumentStore, StoredRecord, UpdateOptions, WriteOptions } from '../ports.ts';
+
+/**
+ * `MIGRATIONS[n]` takes a database from `PRAGMA user_version` n to n + 1. Append only: a file
+ * written by an older Portico is brought forward on open, and one written by a newer Portico is
+ * refused rather than misread.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE records (
+    collection  TEXT    NOT NULL,
+    id          TEXT    NOT NULL,
+    value       TEXT    NOT NULL,
+    consumed_at INTEGER,
+    expires_at  INTEGER,
+    version     INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (collection, id)
+  ) WITHOUT ROWID;
+  CREATE INDEX records_expiry ON records (expires_at) WHERE expires_at IS NOT NULL;
+
+  -- Child rows cascade with their record, so a purged or deleted record can never keep holding a
+  -- unique value or stay listed under a tag.
+  CREATE TABLE unique_keys (
+    collection TEXT NOT NULL,
+    index_name TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    PRIMARY KEY (collection, index_name, value),
+    FOREIGN KEY (collection, id) REFERENCES records (collection, id) ON DELETE CASCADE
+  ) WITHOUT ROWID;
+  CREATE INDEX unique_keys_owner ON unique_keys (collection, id);
+
+  CREATE TABLE tags (
+    collection TEXT NOT NULL,
+    tag        TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    PRIMARY KEY (collection, tag, id),
+    FOREIGN KEY (collection, id) REFERENCES records (collection, id) ON DELETE CASCADE
+  ) WITHOUT ROWID;
+  CREATE INDEX tags_owner ON tags (collection, id);
+
+  CREATE TABLE counters (
+    collection     TEXT    NOT NULL,
+    id             TEXT    NOT NULL,
+    count          INTEGER NOT NULL,
+    window_ends_at INTEGER NOT NULL,
+    PRIMARY KEY (collection, id)
+  ) WITHOUT ROWID;
+  CREATE INDEX counters_expiry ON counters (window_ends_at);
+  `,
+];
+
+export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Long enough for another process's write transaction (they are all short) to finish. */
+const BUSY_TIMEOUT_MS = 5000;
+const SWEEP_INTERVAL_MS = 60_000;
+/** Rows deleted per sweep statement, so one sweep never holds the write lock for long. */
+const SWEEP_BATCH = 500;
+
+/**
+ * SQLite result codes (primary, i.e. `errcode & 0xff`) that mean the database cannot be used
+ * right now, as opposed to a bug in a statement: BUSY, LOCKED, READONLY, IOERR, CORRUPT, FULL,
+ * CANTOPEN, PROTOCOL, NOTADB.
+ */
+const UNAVAILABLE_CODES = new Set([5, 6, 8, 10, 11, 13, 14, 15, 26]);
+
+/**
+ * A single-file store that the server and the CLI can open at the same time. Write operations run
+ * in `BEGIN IMMEDIATE` transactions, which take SQLite's write lock up front: DatabaseSync is
+ * synchronous, so nothing else in this process runs during a transaction, and the file lock keeps
+ * other processes out, which makes every operation (including `update`'s updater) atomic across
+ * processes without retries. Reads are single statements and so see one consistent snapshot.
+ * Expired rows are invisible to reads (compared with the injected clock), removed when they stand
+ * in a write's way, and swept in the background.
+ */
+export function openSqliteStore(options: { path: string; clock?: Clock }): DocumentStore {
+  const clock = options.clock ?? systemClock;
+  const db = openDatabase(options.path);
+  let closed = false;
+
+  const prepare = (sql: string): StatementSync => db.prepare(sql);
+  const sql = {
+    begin: prepare('BEGIN IMMEDIATE'),
+    commit: prepare('COMMIT'),
+    rollback: prepare('ROLLBACK'),
+    get: prepare(
+      `SELECT value, consumed_at, expires_at FROM records
+       WHERE collection = ? AND id = ? AND (expires_at IS NULL OR expires_at > ?)`,
+    ),
+    exists: prepare(`SELECT 1 AS found FROM records WHERE collection = ? AND id = ?`),
+    purgeExpired: prepare(`DELETE FROM records WHERE collection = ? AND id = ? AND expires_at <= ?`),
+    uniqueOwner: prepare(`SELECT id FROM unique_keys WHERE collection = ? AND index_name = ? AND value = ?`),
+    insert: prepare(
+      `INSERT INTO records (collection, id, value, consumed_at, expires_at, version) VALUES (?, ?, ?, NULL, ?, 1)`,
+    ),
+    upsert: prepare(
+      `INSERT INTO records (collection, id, value, consumed_at, expires_at, version) VALUES (?, ?, ?, NULL, ?, 1)
+       ON CONFLICT (collection, id) DO UPDATE SET
+         value = excluded.value, consumed_at = NULL, expires_at = excluded.expires_at, version = records.version + 1`,
+    ),
+    rewrite: prepare(`UPDATE records SET value = ?, expires_at = ?, version = version + 1 WHERE collection = ? AND id = ?`),
+    uniqueOf: prepare(`SELECT index_name, value FROM unique_keys WHERE collection = ? AND id = ?`),
+    tagsOf: prepare(`SELECT tag FROM tags WHERE collection = ? AND id = ?`),
+    clearUnique: prepare(`DELETE FROM unique_keys WHERE collection = ? AND id = ?`),
+    addUnique: prepare(`INSERT INTO unique_keys (collection, index_name, value, id) VALUES (?, ?, ?, ?)`),
+    clearTags: prepare(`DELETE FROM tags WHERE collection = ? AND id = ?`),
+    addTag: prepare(`INSERT OR IGNORE INTO tags (collection, tag, id) VALUES (?, ?, ?)`),
+    delete: prepare(`DELETE FROM records WHERE collection = ? AND id = ? RETURNING expires_at`),
+    consume: prepare(
+      `UPDATE records SET consumed_at = ?
+       WHERE collection = ? AND id = ? AND consumed_at IS NULL AND (expires_at IS NULL OR expires_at > ?)`,
+    ),
+    findByUnique: prepare(
+      `SELECT r.id, r.value, r.consumed_at, r.expires_at FROM unique_keys u
+       JOIN records r ON r.collection = u.collection AND r.id = u.id
+       WHERE u.collection = ? AND u.index_name = ? AND u.value = ? AND (r.expires_at IS NULL OR r.expires_at > ?)`,
+    ),
+    listByTag: prepare(
+      `SELECT r.id, r.value, r.consumed_at, r.expires_at FROM tags t
+       JOIN records r ON r.collection = t.collection AND r.id = t.id
+       WHERE t.collection = ? AND t.tag = ? AND (r.expires_at IS NULL OR r.expires_at > ?)`,
+    ),
+    deleteByTag: prepare(
+      `DELETE FROM records WHERE collection = ? AND id IN (SELECT id FROM tags WHERE collection = ? AND tag = ?)
+       RETURNING expires_at`,
+    ),
+    increment: prepare(
+      `INSERT INTO counters (collection, id, count, window_ends_at) VALUES (?, ?, 1, ?)
+       ON CONFLICT (collection, id) DO UPDATE SET
+         count = CASE WHEN window_ends_at <= ? THEN 1 ELSE count + 1 END,
+         window_ends_at = CASE WHEN window_ends_at <= ? THEN excluded.window_ends_at ELSE window_ends_at END
+       RETURNING count`,
+    ),
+    ping: prepare('SELECT 1'),
+    sweepRecords: prepare(
+      `DELETE FROM records WHERE (collection, id) IN
+         (SELECT collection, id FROM records WHERE expires_at <= ? LIMIT ${SWEEP_BATCH})`,
+    ),
+    sweepCounters: prepare(
+      `DELETE FROM counters WHERE (collection, id) IN
+         (SELECT collection, id FROM counters WHERE window_ends_at <= ? LIMIT ${SWEEP_BATCH})`,
+    ),
+  };
+
+  /** Maps "the database cannot be used" failures to StoreUnavailableError; everything else is a bug and propagates. */
+  function guarded<R>(operation: () => R): R {
+    if (closed) throw new StoreUnavailableError('sqlite store is closed');
+    try {
+      return operation();
+    } catch (error) {
+      throw asStoreError(error);
+    }
+  }
+
+  function writeTransaction<R>(body: () => R): R {
+    // Only reachable when an updater calls back into the store: the nested BEGIN would fail anyway,
+    // this says why.
+    if (db.isTransaction) throw new Error('a DocumentStore method was called from inside an update callback');
+    sql.begin.run();
+    try {
+      const result = body();
+      sql.commit.run();
+      return result;
+    } catch (error) {
+      if (db.isTransaction) sql.rollback.run();
+      throw error;
+    }
+  }
+
+  /** Removes the record if it has expired, so that it no longer blocks its id or unique values. */
+  const purgeIfExpired = (collection: string, id: string, now: number): void => {
+    sql.purgeExpired.run(collection, id, now);
+  };
+
+  function assertUniqueFree(collection: string, id: string, unique: ReadonlyArray<readonly [string, string]>, now: number): void {
+    for (const [index, value] of unique) {
+      const owner = sql.uniqueOwner.get(collection, index, value)?.['id'];
+      if (typeof owner !== 'string' || owner === id) continue;
+      purgeIfExpired(collection, owner, now);
+      if (sql.exists.get(collection, owner)) throw new AlreadyExistsError(collection, `unique ${index}`, index);
+    }
+  }
+
+  function replaceLinks(
+    collection: string,
+    id: string,
+    unique: ReadonlyArray<readonly [string, string]>,
+    tags: readonly string[],
+  ): void {
+    sql.clearUnique.run(collection, id);
+    for (const [index, value] of unique) sql.addUnique.run(collection, index, value, id);
+    sql.clearTags.run(collection, id);
+    for (const tag of tags) sql.addTag.run(collection, tag, id);
+  }
+
+  function sweep(): void {
+    if (closed) return;
+    const now = clock.now();
+    try {
+      // Each statement is its own short transaction; a busy database just means "next time".
+      while (Number(sql.sweepRecords.run(now).changes) === SWEEP_BATCH);
+      while (Number(sql.sweepCounters.run(now).changes) === SWEEP_BATCH);
+    } catch {
+      // Best effort: reads already ignore expired rows and writes purge what they collide with.
+    }
+  }
+
+  const timer = setInterval(sweep, SWEEP_INTERVAL_MS);
+  timer.unref();
+
+  return {
+    kind: 'sqlite',
+
+    async get<T>(collection: string, id: string): Promise<StoredRecord<T> | undefined> {
+      return guarded(() => {
+        const row = sql.get.get(collection, id, clock.now());
+        return row && toRecord<T>(id, row);
+      });
+    },
+
+    async create<T>(collection: string, id: string, value: T, options: WriteOptions = {}): Promise<void> {
+      const json = encodeValue(value);
+      const ttl = ttlMs(options.ttlSeconds);
+      const unique = uniqueEntries(options.unique);
+      const tags = distinctTags(options.tags);
+      guarded(() =>
+        writeTransaction(() => {
+          const now = clock.now();
+          purgeIfExpired(collection, id, now);
+          if (sql.exists.get(collection, id)) throw new AlreadyExistsError(collection, `id '${id}'`);
+          assertUniqueFree(collection, id, unique, now);
+          sql.insert.run(collection, id, json, ttl === undefined ? null : now + ttl);
+          replaceLinks(collection, id, unique, tags);
+        }),
+      );
+    },
+
+    async put<T>(collection: string, id: string, value: T, options: WriteOptions = {}): Promise<void> {
+      const json = encodeValue(value);
+      const ttl = ttlMs(options.ttlSeconds);
+      const unique = uniqueEntries(options.unique);
+      const tags = distinctTags(options.tags);
+      guarded(() =>
+        writeTransaction(() => {
+          const now = clock.now();
+          assertUniqueFree(collection, id, unique, now);
+          sql.upsert.run(collection, id, json, ttl === undefined ? null : now + ttl);
+          replaceLinks(collection, id, unique, tags);
+        }),
+      );
+    },
+
+    async update<T>(collection: string, id: string, updater: (current: T) => T, options: UpdateOptions = {}): Promise<T> {
+      const ttl = ttlMs(options.ttlSeconds);
+      const newUnique = options.unique === undefined ? undefined : uniqueEntries(options.unique);
+      const newTags = options.tags === undefined ? undefined : distinctTags(options.tags);
+      return guarded(() =>
+        writeTransaction(() => {
+          const now = clock.now();
+          const row = sql.get.get(collection, id, now);
+          if (!row) throw new NotFoundError(collection, id);
+          const json = encodeValue(updater(JSON.parse(String(row['value'])) as T));
+          const unique =
+            newUnique ?? sql.uniqueOf.all(collection, id).map((r) => [String(r['index_name']), String(r['value'])] as const);
+          const tags = newTags ?? sql.tagsOf.all(collection, id).map((r) => String(r['tag']));
+          assertUniqueFree(collection, id, unique, now);
+          sql.rewrite.run(json, ttl === undefined ? (row['expires_at'] ?? null) : now + ttl, collection, id);
+          replaceLinks(collection, id, unique, tags);
+          return JSON.parse(json) as T;
+        }),
+      );
+    },
+
+    async delete(collection: string, id: string): Promise<boolean> {
+      return guarded(() => {
+        const row = sql.delete.get(collection, id);
+        return row !== undefined && isLive(row['expires_at'], clock.now());
+      });
+    },
+
+    async consume(collection: string, id: string): Promise<boolean> {
+      return guarded(() => {
+        const now = clock.now();
+        return Number(sql.consume.run(now, collection, id, now).changes) === 1;
+      });
+    },
+
+    async findByUnique<T>(collection: string, index: string, value: string): Promise<StoredRecord<T> | undefined> {
+      return guarded(() => {
+        const row = sql.findByUnique.get(collection, index, value, clock.now());
+        return row && toRecord<T>(String(row['id']), row);
+      });
+    },
+
+    async listByTag<T>(collection: string, tag: string): Promise<StoredRecord<T>[]> {
+      return guarded(() => sql.listByTag.all(collection, tag, clock.now()).map((row) => toRecord<T>(String(row['id']), row)));
+    },
+
+    async deleteByTag(collection: string, tag: string): Promise<number> {
+      return guarded(() => {
+        const now = clock.now();
+        return sql.deleteByTag.all(collection, collection, tag).filter((row) => isLive(row['expires_at'], now)).length;
+      });
+    },
+
+    async increment(collection: string, id: string, windowSeconds: number): Promise<number> {
+      const windowMs = ttlMs(windowSeconds) as number;
+      return guarded(() => {
+        const now = clock.now();
+        return Number(sql.increment.get(collection, id, now + windowMs, now, now)?.['count']);
+      });
+    },
+
+    async ping(): Promise<void> {
+      guarded(() => sql.ping.get());
+    },
+
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      clearInterval(timer);
+      db.close();
+    },
+  };
+}
+
+function openDatabase(path: string): DatabaseSync {
+  let db: DatabaseSync | undefined;
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS, enableForeignKeyConstraints: true });
+    db.exec('PRAGMA journal_mode = WAL');
+    // In WAL mode NORMAL still survives an application crash; only an OS crash or power loss can
+    // lose the last transactions, which is the usual trade for not fsyncing every commit.
+    db.exec('PRAGMA synchronous = NORMAL');
+    db.exec('PRAGMA foreign_keys = ON');
+    migrate(db, path);
+    return db;
+  } catch (error) {
+    db?.close();
+    if (error instanceof StoreUnavailableError) throw error;
+    throw new StoreUnavailableError(`cannot open sqlite store at ${path}: ${errorMessage(error)}`, error);
+  }
+}
+
+function migrate(db: DatabaseSync, path: string): void {
+  const userVersion = (): number => Number(db.prepare('PRAGMA user_version').get()?.['user_version'] ?? 0);
+  if (userVersion() === SQLITE_SCHEMA_VERSION) return;
+  // Another process may be migrating the same file: take the write lock, then look again.
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const from = userVersion();
+    if (from > SQLITE_SCHEMA_VERSION) {
+      throw new StoreUnavailableError(
+        `sqlite store at ${path} has schema version ${from}, newer than this Portico understands (${SQLITE_SCHEMA_VERSION}); upgrade Portico`,
+      );
+    }
+    for (let version = from; version < SQLITE_SCHEMA_VERSION; version += 1) db.exec(MIGRATIONS[version] as string);
+    db.exec(`PRAGMA user_version = ${SQLITE_SCHEMA_VERSION}`);
+    db.exec('COMMIT');
+  } catch (error) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
+function asStoreError(error: unknown): unknown {
+  if (error instanceof Error && (error as { code?: unknown }).code === 'ERR_SQLITE_ERROR') {
+    const code = Number((error as { errcode?: unknown }).errcode) & 0xff;
+    if (UNAVAILABLE_CODES.has(code)) return new StoreUnavailableError(`sqlite store unavailable: ${error.message}`, error);
+  }
+  return error;
+}
+
+function isLive(expiresAt: SQLOutputValue | undefined, now: number): boolean {
+  return expiresAt === null || expiresAt === undefined || Number(expiresAt) > now;
+}
+
+function toRecord<T>(id: string, row: Record<string, SQLOutputValue>): StoredRecord<T> {
+  const consumedAt = row['consumed_at'];
+  const expiresAt = row['expires_at'];
+  return {
+    id,
+    value: JSON.parse(String(row['value'])) as T,
+    ...(consumedAt === null || consumedAt === undefined ? {} : { consumedAt: Number(consumedAt) }),
+    ...(expiresAt === null || expiresAt === undefined ? {} : { expiresAt: Number(expiresAt) }),
+  };
+}
+
+function encodeValue(value: unknown): string {
+  const json = JSON.stringify(value);
+  if (typeof json !== 'string') throw new TypeError('stored values must be JSON-serialisable');
+  return json;
+}
+
+function ttlMs(seconds: number | undefined): number | undefined {
+  if (seconds === undefined) return undefined;
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new RangeError(`ttl must be a positive number of seconds, got ${seconds}`);
+  return Math.ceil(seconds * 1000);
+}
+
+function uniqueEntries(unique: Readonly<Record<string, string>> | undefined): ReadonlyArray<readonly [string, string]> {
+  return Object.entries(unique ?? {});
+}
+
+function distinctTags(tags: readonly string[] | undefined): readonly string[] {
+  return [...new Set(tags ?? [])];
+}

@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { StoreUnavailableError } from '../../src/storage/errors.ts';
+import type { DocumentStore } from '../../src/storage/ports.ts';
+import { connectRedis, createRedisStore } from '../../src/storage/redis/redis-store.ts';
+import {
+  deleteKeysWithPrefix,
+  findExecutable,
+  freeLoopbackPort,
+  isCI,
+  redisAvailability,
+  startRedisServer,
+  testKeyPrefix,
+  type RedisAvailability,
+} from '../helpers/redis.ts';
+import {
+  assertAllUnavailable,
+  checkDurabilityFixtureBehaviour,
+  documentStoreConformance,
+  readDurabilityFixture,
+  writeDurabilityFixture,
+} from './document-store.suite.ts';
+
+const openStore = (url: string, keyPrefix: string, options: { commandTimeoutMs?: number; connectTimeoutMs?: number } = {}): DocumentStore =>
+  createRedisStore({ client: connectRedis({ mode: 'standalone', url, ...options }), keyPrefix });
+
+/** Every DocumentStore method once, started together. */
+const callEveryMethod = (store: DocumentStore): Record<string, Promise<unknown>> => ({
+  get: store.get('c', 'a'),
+  create: store.create('c', 'a', { v: 1 }, { unique: { k: 'v' }, tags: ['t'] }),
+  put: store.put('c', 'a', { v: 1 }),
+  update: store.update('c', 'a', (v) => v),
+  delete: store.delete('c', 'a'),
+  consume: store.consume('c', 'a'),
+  findByUnique: store.findByUnique('c', 'k', 'v'),
+  listByTag: store.listByTag('c', 't'),
+  deleteByTag: store.deleteByTag('c', 't'),
+  increment: store.increment('c', 'n', 60),
+  ping: store.ping(),
+});
+
+let shared: RedisAvailability | Error;
+try {
+  shared = await redisAvailability();
+} catch (error) {
+  shared = error instanceof Error ? error : new Error(String(error));
+}
+
+if (shared instanceof Error) {
+  const failure = shared;
+  it('DocumentStore conformance: redis needs a reachable Redis', () => {
+    throw failure;
+  });
+} else if (!shared.available) {
+  it('DocumentStore conformance: redis', { skip: shared.reason }, () => {});
+} else {
+  const url = shared.url;
+  const runPrefix = testKeyPrefix('conformance');
+  const admin = new Redis(url, { maxRetriesPerRequest: 1 });
+  after(async () => {
+    await deleteKeysWithPrefix(admin, runPrefix);
+    await admin.quit();
+  });
+
+  let stores = 0;
+  documentStoreConformance('redis', async () => {
+    const keyPrefix = `${runPrefix}${++stores}:`;
+    const store = openStore(url, keyPrefix);
+    return {
+      store,
+      // A second client on the same keys: another process, or this one after a restart.
+      reopen: async () => openStore(url, keyPrefix),
+      cleanup: async () => {
+        await store.close();
+        await deleteKeysWithPrefix(admin, keyPrefix);
+      },
+    };
+  });
+
+  describe('redis store layout', () => {
+    it('keeps a typical signed-in user record small', async () => {
+      const keyPrefix = `${runPrefix}size:`;
+      const store = openStore(url, keyPrefix);
+      try {
+        const session = {
+          accountId: 'usr_01JC3M6ZQ8V7X4K2B9N5T1W0YE',
+          tenantId: 'contoso',
+          loginTs: 1_767_225_600,
+          amr: ['pwd', 'otp'],
+          acr: 'urn:portico:loa:2',
+          authorizations: { 'contoso-web': { sid: 'b3f1c2d4-0e5f-4a6b-9c7d-8e9f0a1b2c3d', grantId: 'grnt_9XkQ2mZ7pL4sR8tV1wY3' } },
+          transient: false,
+        };
+        await store.put('sessions', 'sess_Zr8W1cK5qN3xV7bJ2mT9', session, {
+          ttlSeconds: 86_400,
+          unique: { uid: 'uid_4Hn8Qw2Er6Ty0Ui3Op7As' },
+          tags: ['account:usr_01JC3M6ZQ8V7X4K2B9N5T1W0YE'],
+        });
+        const keys: string[] = [];
+        let cursor = '0';
+        do {
+          const [next, batch] = await admin.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 100);
+          cursor = next;
+          keys.push(...batch);
+        } while (cursor !== '0');
+        assert.equal(keys.length, 3, `record, unique key and tag set: ${keys.join(', ')}`);
+        let bytes = 0;
+        for (const key of keys) bytes += Number(await admin.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'));
+        const json = JSON.stringify(session).length;
+        // The value is stored once, as its JSON text; the rest is bookkeeping that has to stay small.
+        assert.ok(bytes - json < 600, `stored ${bytes} bytes for ${json} bytes of JSON`);
+      } finally {
+        await store.close();
+        await deleteKeysWithPrefix(admin, keyPrefix);
+      }
+    });
+  });
+}
+
+describe('redis store failure handling', () => {
+  it('fails closed: every method rejects with StoreUnavailableError within 3 s when Redis is unreachable', async () => {
+    const port = await freeLoopbackPort();
+    const store = openStore(`redis://127.0.0.1:${port}`, 'portico-test:unreachable:');
+    const started = performance.now();
+    try {
+      await assertAllUnavailable(callEveryMethod(store));
+      // Again once the client is in its reconnect loop: no offline queue holds the calls back.
+      await sleep(150);
+      await assertAllUnavailable(callEveryMethod(store));
+      assert.ok(performance.now() - started < 3000, `took ${Math.round(performance.now() - started)} ms`);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('fails closed within the timeouts when Redis accepts connections but never answers', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = silent.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const store = openStore(`redis://127.0.0.1:${port}`, 'portico-test:silent:', { commandTimeoutMs: 500, connectTimeoutMs: 500 });
+    const started = performance.now();
+    try {
+      await assertAllUnavailable(callEveryMethod(store));
+      assert.ok(performance.now() - started < 3000, `took ${Math.round(performance.now() - started)} ms`);
+    } finally {
+      await store.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it('keeps data across a restart of a Redis server with an append-only file, and reconnects', async (t) => {
+    const binary = findExecutable('redis-server');
+    if (!binary) {
+      if (isCI()) assert.fail('redis-server must be on PATH when CI=true (the restart test starts its own server)');
+      t.skip('redis-server is not on PATH, so no private server can be restarted');
+      return;
+    }
+    const dataDir = mkdtempSync(join(tmpdir(), 'portico-redis-'));
+    const keyPrefix = 'portico-test:restart:';
+    let server = await startRedisServer({ dir: dataDir, durable: true, binary });
+    // Stays open through the restart, as a running Portico would.
+    const survivor = openStore(server.url, keyPrefix);
+    try {
+      const writer = openStore(server.url, keyPrefix);
+      await writeDurabilityFixture(writer);
+      const before = await readDurabilityFixture(writer);
+      await writer.close();
+
+      await server.stop();
+      await assert.rejects(survivor.get('durable', 'plain'), StoreUnavailableError);
+      server = await startRedisServer({ dir: dataDir, durable: true, binary, port: server.port });
+
+      const reader = openStore(server.url, keyPrefix);
+      try {
+        assert.deepEqual(await readDurabilityFixture(reader), before);
+        await checkDurabilityFixtureBehaviour(reader);
+      } finally {
+        await reader.close();
+      }
+
+      const deadline = Date.now() + 5000;
+      for (;;) {
+        try {
+          await survivor.ping();
+          break;
+        } catch (error) {
+          assert.ok(error instanceof StoreUnavailableError);
+          if (Date.now() > deadline) throw new Error('the store did not reconnect within 5 s of Redis coming back', { cause: error });
+          await sleep(100);
+        }
+      }
+      assert.deepEqual((await survivor.get('durable', 'plain'))?.value, before && (before as { plain: { value: unknown } }).plain.value);
+    } finally {
+      await survivor.close();
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { StoreUnavailableError } from '../../src/storage/errors.ts';
+import { SQLITE_SCHEMA_VERSION, openSqliteStore } from '../../src/storage/sqlite/sqlite-store.ts';
+import { documentStoreConformance, injectedClockConformance } from './document-store.suite.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'portico-sqlite-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+let files = 0;
+const freshPath = (): string => join(dir, `store-${++files}`, 'portico.db');
+
+documentStoreConformance('sqlite', async () => {
+  const path = freshPath();
+  const store = openSqliteStore({ path });
+  return {
+    store,
+    reopen: async () => openSqliteStore({ path }),
+    cleanup: async () => {
+      await store.close();
+      rmSync(join(path, '..'), { recursive: true, force: true });
+    },
+  };
+});
+
+injectedClockConformance('sqlite', async (clock) => {
+  const path = freshPath();
+  const store = openSqliteStore({ path, clock });
+  return { store, cleanup: () => store.close() };
+});
+
+describe('sqlite store file', () => {
+  it('creates missing parent directories, uses WAL and records its schema version', async () => {
+    const path = join(dir, 'nested', 'deeper', 'portico.db');
+    const store = openSqliteStore({ path });
+    await store.put('c', 'a', { v: 1 });
+    await store.close();
+    const db = new DatabaseSync(path);
+    try {
+      assert.equal(db.prepare('PRAGMA journal_mode').get()?.['journal_mode'], 'wal');
+      assert.equal(db.prepare('PRAGMA user_version').get()?.['user_version'], SQLITE_SCHEMA_VERSION);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a file written by a newer schema instead of misreading it', async () => {
+    const path = freshPath();
+    await openSqliteStore({ path }).close();
+    const db = new DatabaseSync(path);
+    db.exec(`PRAGMA user_version = ${SQLITE_SCHEMA_VERSION + 1}`);
+    db.close();
+    assert.throws(() => openSqliteStore({ path }), (error: unknown) => {
+      assert.ok(error instanceof StoreUnavailableError);
+      assert.match(error.message, /newer than this Portico understands/);
+      return true;
+    });
+  });
+
+  it('keeps update, consume and increment atomic across processes sharing the file', async () => {
+    const path = freshPath();
+    const store = openSqliteStore({ path });
+    await store.create('shared', 'counter', { n: 0 });
+    await store.create('shared', 'code', { v: 1 });
+    const moduleUrl = pathToFileURL(fileURLToPath(new URL('../../src/storage/sqlite/sqlite-store.ts', import.meta.url))).href;
+    const child = `
+      import { openSqliteStore } from ${JSON.stringify(moduleUrl)};
+      const store = openSqliteStore({ path: process.env.PORTICO_TEST_DB });
+      let won = 0;
+      for (let i = 0; i < 100; i++) {
+        await store.update('shared', 'counter', (c) => ({ n: c.n + 1 }));
+        await store.increment('shared', 'hits', 3600);
+        if (await store.consume('shared', 'code')) won++;
+      }
+      await store.close();
+      process.stdout.write(String(won));
+    `;
+    const run = (): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const proc = spawn(process.execPath, ['--input-type=module', '-e', child], {
+          env: { ...process.env, PORTICO_TEST_DB: path },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let out = '';
+        let err = '';
+        proc.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+        proc.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+        proc.once('error', reject);
+        proc.once('exit', (code) => (code === 0 ? resolve(Number(out)) : reject(new Error(`child exited with ${code}: ${err}`))));
+      });
+    try {
+      const wins = await Promise.all([run(), run()]);
+      assert.deepEqual((await store.get('shared', 'counter'))?.value, { n: 200 });
+      assert.equal(await store.increment('shared', 'hits', 3600), 201);
+      assert.equal(wins[0]! + wins[1]!, 1, 'exactly one process consumed the code');
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -8,9 +8,8 @@
  * text had been written in the file (`port: ${env:ADMIN_PORT}`); quote it to keep a string.
  * There is no escape for a literal `${env:`: no config value needs one.
  */
-import type { Issue } from './messages.ts';
+import { pathKey, type Issue } from './messages.ts';
 import { isRecord, type PathSegment } from './schema-walk.ts';
-import { pathKey } from './messages.ts';
 
 const NAME = '[A-Za-z_][A-Za-z0-9_]*';
 const REFERENCE = new RegExp(`\\$\\{env:(${NAME})(?::-([^}]*))?\\}`, 'g');

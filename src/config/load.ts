@@ -70,29 +70,7 @@ export async function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.e
   }
   const broker = await readSource(sourceDir, brokerName, show, env, { optional: true });
   const overrides = readEnvOverrides(env);
-  let brokerFile: BrokerFile | undefined;
-  if (broker.parsed) {
-    const result = brokerFileSchema.safeParse(broker.data, { error: humanErrorMap });
-    broker.issues.push(...fromZodIssues(brokerFileSchema, result.error?.issues ?? []));
-    const raw = isRecord(broker.data) ? broker.data : {};
-    const fileRedis = isRecord(raw['storage']) && isRecord(raw['storage']['redis']) ? raw['storage']['redis']['url'] : undefined;
-    broker.issues.push(
-      ...brokerRules(broker.data, {
-        publicUrl: overrides.values.publicUrl ?? (typeof raw['publicUrl'] === 'string' ? raw['publicUrl'] : undefined),
-        redisUrl: overrides.values.redisUrl ?? (typeof fileRedis === 'string' ? fileRedis : undefined),
-      }),
-    );
-    checkSecrets(broker, brokerFileSchema);
-    if (result.success) {
-      brokerFile = result.data;
-      if (brokerFile.storage.backend === 'memory') {
-        broker.warnings.push({
-          path: ['storage', 'backend'],
-          message: "'memory' keeps all state in this process: it is lost on restart and not shared between instances (development and tests only)",
-        });
-      }
-    }
-  }
+  const brokerFile = checkBroker(broker, overrides.values);
 
   // --- tenants/*.yaml
   const tenantsDir = path.join(sourceDir, 'tenants');
@@ -121,21 +99,7 @@ export async function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.e
   for (const name of tenantNames) {
     const source = await readSource(sourceDir, `tenants/${name}`, show, env, { optional: false });
     const base = name.slice(0, -'.yaml'.length);
-    let file: TenantFile | undefined;
-    if (source.parsed) {
-      const result = tenantFileSchema.safeParse(source.data, { error: humanErrorMap });
-      source.issues.push(...fromZodIssues(tenantFileSchema, result.error?.issues ?? []));
-      source.issues.push(...tenantRules(source.data));
-      const id = isRecord(source.data) ? source.data['id'] : undefined;
-      if (!SLUG.test(base)) {
-        source.issues.push({ path: [], message: 'the file name must be the tenant id (lowercase letters, digits and hyphens) followed by .yaml' });
-      } else if (typeof id === 'string' && id !== base) {
-        source.issues.push({ path: ['id'], message: `'${id}' does not match the file name (expected '${base}')` });
-      }
-      checkSecrets(source, tenantFileSchema);
-      if (result.success) file = result.data;
-    }
-    tenants.push({ source, base, file });
+    tenants.push({ source, base, file: checkTenant(source, base) });
   }
   checkDomainsAcrossTenants(tenants);
 
@@ -161,6 +125,50 @@ export async function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.e
     },
     warnings,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checking one file: schema, then cross-key rules, then secrets. Each returns the typed file when
+// the schema accepts it; problems accumulate on the source either way.
+
+function checkBroker(broker: SourceFile, overrides: EnvValues): BrokerFile | undefined {
+  if (!broker.parsed) return undefined;
+  const result = brokerFileSchema.safeParse(broker.data, { error: humanErrorMap });
+  broker.issues.push(...fromZodIssues(brokerFileSchema, result.error?.issues ?? []));
+  const raw = isRecord(broker.data) ? broker.data : {};
+  const fileRedisUrl = isRecord(raw['storage']) && isRecord(raw['storage']['redis']) ? raw['storage']['redis']['url'] : undefined;
+  broker.issues.push(
+    ...brokerRules(broker.data, {
+      publicUrl: overrides.publicUrl ?? (typeof raw['publicUrl'] === 'string' ? raw['publicUrl'] : undefined),
+      redisUrl: overrides.redisUrl ?? (typeof fileRedisUrl === 'string' ? fileRedisUrl : undefined),
+    }),
+  );
+  checkSecrets(broker, brokerFileSchema);
+  if (!result.success) return undefined;
+  if (result.data.storage.backend === 'memory') {
+    broker.warnings.push({
+      path: ['storage', 'backend'],
+      message: "'memory' keeps all state in this process: it is lost on restart and not shared between instances (development and tests only)",
+    });
+  }
+  return result.data;
+}
+
+function checkTenant(source: SourceFile, base: string): TenantFile | undefined {
+  if (!source.parsed) return undefined;
+  const result = tenantFileSchema.safeParse(source.data, { error: humanErrorMap });
+  source.issues.push(...fromZodIssues(tenantFileSchema, result.error?.issues ?? []));
+  source.issues.push(...tenantRules(source.data));
+  // The id is in the file and in its name so a file copied to start a new tenant cannot silently
+  // keep serving the old tenant's id.
+  const id = isRecord(source.data) ? source.data['id'] : undefined;
+  if (!SLUG.test(base)) {
+    source.issues.push({ path: [], message: 'the file name must be the tenant id (lowercase letters, digits and hyphens) followed by .yaml' });
+  } else if (typeof id === 'string' && id !== base) {
+    source.issues.push({ path: ['id'], message: `'${id}' does not match the file name (expected '${base}')` });
+  }
+  checkSecrets(source, tenantFileSchema);
+  return result.success ? result.data : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -402,10 +410,12 @@ function hashSources(sources: SourceFile[]): string {
 function render(source: SourceFile, kind: 'issues' | 'warnings'): string[] {
   const located: Located[] = kind === 'issues' ? [...source.syntax] : [];
   const seen = new Set<string>();
+  // `redirectUri: unknown key (did you mean 'redirectUris'?)` already says what is wrong.
+  const misspelt = new Set(source[kind].flatMap((issue) => (issue.meant ? [pathKey(issue.meant)] : [])));
   source[kind].forEach((issue, seq) => {
     // One message per key: the first (most basic) problem found there is the one to fix.
     const key = pathKey(issue.path);
-    if (seen.has(key)) return;
+    if (seen.has(key) || (misspelt.has(key) && issue.message.startsWith('is required'))) return;
     seen.add(key);
     const where = formatPath(issue.path, source.data);
     located.push({

@@ -10,6 +10,8 @@ import { isRecord, schemaAt, shapeOf, type PathSegment } from './schema-walk.ts'
 export interface Issue {
   path: PathSegment[];
   message: string;
+  /** For an unknown key: the key it probably meant, whose "is required" is then just noise. */
+  meant?: PathSegment[];
 }
 
 export function levenshtein(a: string, b: string): number {
@@ -113,7 +115,14 @@ export function fromZodIssues(schema: z.ZodType, issues: readonly z.core.$ZodIss
     if (issue.code === 'unrecognized_keys') {
       const here = schemaAt(schema, path);
       const known = here ? Object.keys(shapeOf(here) ?? {}) : [];
-      return issue.keys.map((key) => ({ path: [...path, key], message: `unknown key${didYouMean(key, known)}` }));
+      return issue.keys.map((key) => {
+        const match = closest(key, known);
+        return {
+          path: [...path, key],
+          message: `unknown key${match === undefined ? '' : ` (did you mean '${match}'?)`}`,
+          ...(match === undefined ? {} : { meant: [...path, match] }),
+        };
+      });
     }
     return [{ path, message: issue.message }];
   });

@@ -101,6 +101,9 @@ function rows(schema: z.ZodType, prefix = ''): Row[] {
   });
 }
 
+/** Every key path of a file schema, as the reference names them (`apps[].redirectUris`). */
+export const listConfigKeys = (schema: z.ZodType): string[] => rows(schema).map((row) => row.key);
+
 function table(schema: z.ZodType): string {
   return [
     '| Key | Type | Default | Description |',

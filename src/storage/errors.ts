@@ -4,8 +4,9 @@ export { StoreUnavailableError } from '../shared/errors.ts';
 
 /** The record does not exist (or has expired). */
 export class NotFoundError extends PorticoError {
-  constructor(collection: string, id: string) {
-    super('not_found', `${collection} '${id}' not found`, { status: 404 });
+  // No id in the message: for provider artefacts the id is the code or token itself.
+  constructor(collection: string) {
+    super('not_found', `${collection}: record not found`, { status: 404 });
   }
 }
 
@@ -22,7 +23,7 @@ export class AlreadyExistsError extends PorticoError {
 
 /** An optimistic update lost every retry against concurrent writers. */
 export class ConflictError extends PorticoError {
-  constructor(collection: string, id: string) {
-    super('conflict', `${collection} '${id}' was changed concurrently; try again`, { status: 409 });
+  constructor(collection: string) {
+    super('conflict', `${collection}: record was changed concurrently; try again`, { status: 409 });
   }
 }

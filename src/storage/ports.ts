@@ -59,7 +59,8 @@ export interface DocumentStore {
    * Atomic read-modify-write: `updater` gets the current value and returns the next one.
    * Concurrent updates never lose a write (the updater may be called again with fresh data).
    * Throws NotFoundError when absent, ConflictError when retries are exhausted.
-   * When `options` omits `unique` or `tags`, the record keeps its current ones.
+   * When `options` omits `unique` or `tags`, the record keeps its current ones. `consumedAt` is
+   * always kept: only `put` makes a consumed record usable again.
    */
   update<T>(collection: string, id: string, updater: (current: T) => T, options?: UpdateOptions): Promise<T>;
 

@@ -33,13 +33,16 @@ export async function probeRedis(url: string, timeoutMs = 1000): Promise<string 
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
   });
-  client.on('error', () => {});
+  // The socket error (ECONNREFUSED, …) says more than the rejection ("Connection is closed.").
+  let socketError: Error | undefined;
+  client.on('error', (error: Error) => (socketError ??= error));
   try {
     await client.connect();
     await client.ping();
     return undefined;
   } catch (error) {
-    return `no Redis answers at ${redactUrl(url)} (${error instanceof Error ? error.message : String(error)})`;
+    const cause = socketError ?? error;
+    return `no Redis answers at ${redactUrl(url)} (${cause instanceof Error ? cause.message : String(cause)})`;
   } finally {
     client.disconnect();
   }

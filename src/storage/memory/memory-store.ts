@@ -38,7 +38,8 @@ export function createMemoryStore(options: { clock?: Clock } = {}): DocumentStor
   const uniqueKey = (collection: string, index: string, value: string): string => JSON.stringify([collection, index, value]);
   const tagKey = (collection: string, tag: string): string => JSON.stringify([collection, tag]);
 
-  const isLive = (entry: Entry, now: number): boolean => entry.expiresAt === undefined || entry.expiresAt > now;
+  // "Gone after expiresAt", as the contract says and as Redis expires keys (now > expiry).
+  const isLive = (entry: Entry, now: number): boolean => entry.expiresAt === undefined || entry.expiresAt >= now;
 
   function assertOpen(): void {
     if (closed) throw new StoreUnavailableError('memory store is closed');
@@ -115,7 +116,7 @@ export function createMemoryStore(options: { clock?: Clock } = {}): DocumentStor
     for (const [collection, bucket] of records) {
       for (const [id, entry] of bucket) if (!isLive(entry, now)) remove(collection, id);
     }
-    for (const [key, counter] of counters) if (counter.windowEndsAt <= now) counters.delete(key);
+    for (const [key, counter] of counters) if (counter.windowEndsAt < now) counters.delete(key);
   }
 
   const timer = setInterval(sweep, SWEEP_INTERVAL_MS);
@@ -134,7 +135,7 @@ export function createMemoryStore(options: { clock?: Clock } = {}): DocumentStor
       assertOpen();
       const now = clock.now();
       const entry = newEntry(value, options, now);
-      if (live(collection, id, now)) throw new AlreadyExistsError(collection, `id '${id}'`);
+      if (live(collection, id, now)) throw new AlreadyExistsError(collection, 'a record with this id');
       assertUniqueFree(collection, id, entry.unique, now);
       write(collection, id, entry);
     },
@@ -151,7 +152,7 @@ export function createMemoryStore(options: { clock?: Clock } = {}): DocumentStor
       assertOpen();
       const now = clock.now();
       const current = live(collection, id, now);
-      if (!current) throw new NotFoundError(collection, id);
+      if (!current) throw new NotFoundError(collection);
       const json = encodeValue(updater(JSON.parse(current.json) as T));
       const ttl = ttlMs(options.ttlSeconds);
       const next: Entry = {
@@ -220,7 +221,7 @@ export function createMemoryStore(options: { clock?: Clock } = {}): DocumentStor
       const now = clock.now();
       const key = JSON.stringify([collection, id]);
       const counter = counters.get(key);
-      if (!counter || counter.windowEndsAt <= now) {
+      if (!counter || counter.windowEndsAt < now) {
         counters.set(key, { count: 1, windowEndsAt: now + windowMs });
         return 1;
       }

@@ -4,13 +4,13 @@ import { AlreadyExistsError, ConflictError, NotFoundError, StoreUnavailableError
 import type { DocumentStore, StoredRecord, UpdateOptions, WriteOptions } from '../ports.ts';
 
 /*
- * Key layout (P = keyPrefix, default "portico:"; C = encodeURIComponent(collection)):
+ * Key layout (P = keyPrefix, default "portico:"; C = collection with '%', '{' and '}' escaped as
+ * %25, %7B, %7D; I = encodeURIComponent(index name)):
  *
- *   P{C}:r:<id>                 hash  v = value JSON, n = version, c = consumedAt, e = expiresAt,
- *                                     u = JSON [index, value, …] it holds, t = JSON [tag, …]
- *   P{C}:u:<encoded index>:<v>  string → id of the record holding unique value v
- *   P{C}:t:<tag>                set of ids carrying the tag
- *   P C:n:<id>                  counter (INCR + PEXPIRE)
+ *   P{C}:r:<id>                    string: the record (layout below)
+ *   P{C}:u:<I>:<value>             string: id of the record holding the unique value
+ *   P{C}:t:<tag>                   set of ids carrying the tag
+ *   Pn:<collection length>:<collection>:<id>   counter (INCR + PEXPIRE)
  *
  * Every script that enforces uniqueness or maintains tags touches the record, its unique keys
  * and its tag sets together, and the unique key to check is only known by value, not by id. So a
@@ -18,16 +18,20 @@ import type { DocumentStore, StoredRecord, UpdateOptions, WriteOptions } from '.
  * get the record (or unique/tag) key in KEYS and derive its siblings from the same `P{C}:` base,
  * which is safe precisely because they hash to the same slot. Counters are single keys touched
  * alone, so they carry no hash tag and spread over the cluster (rate limits are the hottest
- * keys). The collection is URI-encoded so that no collection name can contain `{`, `}` or `:`
- * and break the slot or make two keys collide; index names likewise, as they sit before a `:`.
+ * keys). Escaping braces keeps any collection name from moving the slot boundary; index names
+ * sit before a ':' and are encoded so that no (index, value) pair can collide with another, and
+ * the counter key length-prefixes the collection for the same reason.
  *
- * A record is a small hash (a listpack in Redis's encoding, with one-letter field names) and
- * everything that expires carries the record's own absolute expiry (PEXPIREAT/PXAT, from the
- * server's clock), so unique keys vanish with their record. Tag sets are shared by records with
- * different lifetimes: a set lives as long as its longest-lived member, and ids of records that
- * are gone (or no longer carry the tag) are pruned by the scripts that read the set.
+ * A record is one string: version, consumedAt, expiresAt, unique JSON ([index, value, …]), tags
+ * JSON and the value JSON, joined by "\n" (JSON text never contains a raw newline, so the value
+ * can simply be the rest). A hash would be tidier, but values beyond 64 bytes push a hash out of
+ * its compact encoding and double the memory a record takes. Everything that expires carries the
+ * record's own absolute expiry (PXAT, from the server's clock), so unique keys vanish with their
+ * record. Tag sets are shared by records with different lifetimes: a set lives as long as its
+ * longest-lived member, and ids of records that are gone (or no longer carry the tag) are pruned
+ * by the scripts that read the set.
  *
- * Requires Redis 7.0+ (PEXPIREAT … GT, SET … PXAT).
+ * Requires Redis 7.0+ (PEXPIREAT … GT, SET … PXAT / KEEPTTL).
  */
 
 const LUA_PRELUDE = `
@@ -39,80 +43,92 @@ local function record_key(base, id) return base .. 'r:' .. id end
 local function unique_key(base, name, value) return base .. 'u:' .. name .. ':' .. value end
 local function tag_key(base, tag) return base .. 't:' .. tag end
 
-local function holds(unique_json, name, value)
-  if not unique_json then return false end
-  local unique = cjson.decode(unique_json)
+-- { n, c, e, u, t, v } from the stored string, or nil for a missing record.
+local function parse(raw)
+  if not raw then return nil end
+  local fields, pos = {}, 1
+  for i = 1, 5 do
+    local nl = string.find(raw, '\\n', pos, true)
+    fields[i] = string.sub(raw, pos, nl - 1)
+    pos = nl + 1
+  end
+  return { n = fields[1], c = fields[2], e = fields[3], u = fields[4], t = fields[5], v = string.sub(raw, pos) }
+end
+local function serialise(r)
+  return table.concat({ r.n, r.c, r.e, r.u, r.t, r.v }, '\\n')
+end
+local function list(json)
+  if json == '' or json == '[]' then return {} end
+  return cjson.decode(json)
+end
+
+local function holds(r, name, value)
+  if not r then return false end
+  local unique = list(r.u)
   for i = 1, #unique, 2 do
     if unique[i] == name and unique[i + 1] == value then return true end
   end
   return false
 end
 
-local function has_tag(tags_json, tag)
-  if not tags_json then return false end
-  for _, t in ipairs(cjson.decode(tags_json)) do
+local function has_tag(r, tag)
+  if not r then return false end
+  for _, t in ipairs(list(r.t)) do
     if t == tag then return true end
   end
   return false
 end
 
 -- The first index name whose value another live record holds, or nil.
-local function clash(base, id, unique)
+local function clash(base, id, unique_json)
+  local unique = list(unique_json)
   for i = 1, #unique, 2 do
     local owner = redis.call('GET', unique_key(base, unique[i], unique[i + 1]))
-    if owner and owner ~= id and holds(redis.call('HGET', record_key(base, owner), 'u'), unique[i], unique[i + 1]) then
+    if owner and owner ~= id and holds(parse(redis.call('GET', record_key(base, owner))), unique[i], unique[i + 1]) then
       return unique[i]
     end
   end
   return nil
 end
 
-local function unlink(base, key, id)
-  local fields = redis.call('HMGET', key, 'u', 't')
-  if fields[1] then
-    local unique = cjson.decode(fields[1])
-    for i = 1, #unique, 2 do
-      local k = unique_key(base, unique[i], unique[i + 1])
-      if redis.call('GET', k) == id then redis.call('DEL', k) end
-    end
-  end
-  if fields[2] then
-    for _, tag in ipairs(cjson.decode(fields[2])) do redis.call('SREM', tag_key(base, tag), id) end
-  end
-end
-
--- Replaces the record and its links. Callers check for clashes first: a script that fails half
--- way keeps its earlier writes, so nothing may be written before every check has passed.
-local function write(base, key, id, value, version, consumed, expires, unique_json, tags_json)
-  redis.call('DEL', key)
-  local fields = { 'v', value, 'n', version }
-  if consumed then fields[#fields + 1] = 'c'; fields[#fields + 1] = consumed end
-  if expires then fields[#fields + 1] = 'e'; fields[#fields + 1] = expires end
-  if unique_json ~= '[]' then fields[#fields + 1] = 'u'; fields[#fields + 1] = unique_json end
-  if tags_json ~= '[]' then fields[#fields + 1] = 't'; fields[#fields + 1] = tags_json end
-  redis.call('HSET', key, unpack(fields))
-  if expires then redis.call('PEXPIREAT', key, expires) end
-  local unique = cjson.decode(unique_json)
+local function unlink(base, id, r)
+  local unique = list(r.u)
   for i = 1, #unique, 2 do
     local k = unique_key(base, unique[i], unique[i + 1])
-    if expires then redis.call('SET', k, id, 'PXAT', expires) else redis.call('SET', k, id) end
+    if redis.call('GET', k) == id then redis.call('DEL', k) end
   end
-  for _, tag in ipairs(cjson.decode(tags_json)) do
+  for _, tag in ipairs(list(r.t)) do redis.call('SREM', tag_key(base, tag), id) end
+end
+
+-- Writes the record and its links. Callers check for clashes first: a script that fails half way
+-- keeps its earlier writes, so nothing may be written before every check has passed.
+local function write(base, key, id, r)
+  if r.e ~= '' then
+    redis.call('SET', key, serialise(r), 'PXAT', r.e)
+  else
+    redis.call('SET', key, serialise(r))
+  end
+  local unique = list(r.u)
+  for i = 1, #unique, 2 do
+    local k = unique_key(base, unique[i], unique[i + 1])
+    if r.e ~= '' then redis.call('SET', k, id, 'PXAT', r.e) else redis.call('SET', k, id) end
+  end
+  for _, tag in ipairs(list(r.t)) do
     local k = tag_key(base, tag)
     local existed = redis.call('EXISTS', k) == 1
     redis.call('SADD', k, id)
-    if not expires then
+    if r.e == '' then
       redis.call('PERSIST', k)
     elseif existed then
-      redis.call('PEXPIREAT', k, expires, 'GT')
+      redis.call('PEXPIREAT', k, r.e, 'GT')
     else
-      redis.call('PEXPIREAT', k, expires)
+      redis.call('PEXPIREAT', k, r.e)
     end
   end
 end
 
 local function expiry(ttl_ms)
-  if ttl_ms == '' then return nil end
+  if ttl_ms == '' then return '' end
   return string.format('%d', now_ms() + tonumber(ttl_ms))
 end
 `;
@@ -128,82 +144,89 @@ const SCRIPTS = {
     keys: 1,
     body: `
       if redis.call('EXISTS', KEYS[1]) == 1 then return { 'exists' } end
-      local taken = clash(ARGV[1], ARGV[2], cjson.decode(ARGV[5]))
+      local taken = clash(ARGV[1], ARGV[2], ARGV[5])
       if taken then return { 'unique', taken } end
-      write(ARGV[1], KEYS[1], ARGV[2], ARGV[3], 1, nil, expiry(ARGV[4]), ARGV[5], ARGV[6])
+      write(ARGV[1], KEYS[1], ARGV[2], { n = '1', c = '', e = expiry(ARGV[4]), u = ARGV[5], t = ARGV[6], v = ARGV[3] })
       return { 'ok' }`,
   },
   // KEYS: record. ARGV: base, id, value, ttlMs|'', uniqueJson, tagsJson.
   porticoPut: {
     keys: 1,
     body: `
-      local taken = clash(ARGV[1], ARGV[2], cjson.decode(ARGV[5]))
+      local taken = clash(ARGV[1], ARGV[2], ARGV[5])
       if taken then return { 'unique', taken } end
       local version = 1
-      local current = redis.call('HGET', KEYS[1], 'n')
+      local current = parse(redis.call('GET', KEYS[1]))
       if current then
-        version = tonumber(current) + 1
-        unlink(ARGV[1], KEYS[1], ARGV[2])
+        version = tonumber(current.n) + 1
+        unlink(ARGV[1], ARGV[2], current)
       end
-      write(ARGV[1], KEYS[1], ARGV[2], ARGV[3], version, nil, expiry(ARGV[4]), ARGV[5], ARGV[6])
+      write(ARGV[1], KEYS[1], ARGV[2], { n = tostring(version), c = '', e = expiry(ARGV[4]), u = ARGV[5], t = ARGV[6], v = ARGV[3] })
       return { 'ok' }`,
   },
   // Compare-and-set on the version read before the updater ran.
-  // KEYS: record. ARGV: base, id, expectedVersion, value, ttlMs|'', uniqueJson|'' (keep), tagsJson|'' (keep).
+  // KEYS: record. ARGV: base, id, expectedVersion, value, ttlMs|'' (keep), uniqueJson|'-' (keep), tagsJson|'-' (keep).
   porticoUpdate: {
     keys: 1,
     body: `
-      local current = redis.call('HMGET', KEYS[1], 'n', 'c', 'e', 'u', 't')
-      if not current[1] then return { 'missing' } end
-      if current[1] ~= ARGV[3] then return { 'conflict' } end
+      local current = parse(redis.call('GET', KEYS[1]))
+      if not current then return { 'missing' } end
+      if current.n ~= ARGV[3] then return { 'conflict' } end
       local unique_json = ARGV[6]
-      if unique_json == '' then unique_json = current[4] or '[]' end
+      if unique_json == '-' then unique_json = current.u end
       local tags_json = ARGV[7]
-      if tags_json == '' then tags_json = current[5] or '[]' end
-      local taken = clash(ARGV[1], ARGV[2], cjson.decode(unique_json))
+      if tags_json == '-' then tags_json = current.t end
+      local taken = clash(ARGV[1], ARGV[2], unique_json)
       if taken then return { 'unique', taken } end
-      local expires = expiry(ARGV[5]) or current[3] or nil
-      unlink(ARGV[1], KEYS[1], ARGV[2])
-      write(ARGV[1], KEYS[1], ARGV[2], ARGV[4], tonumber(current[1]) + 1, current[2] or nil, expires, unique_json, tags_json)
+      local expires = current.e
+      if ARGV[5] ~= '' then expires = expiry(ARGV[5]) end
+      unlink(ARGV[1], ARGV[2], current)
+      write(ARGV[1], KEYS[1], ARGV[2], {
+        n = tostring(tonumber(current.n) + 1), c = current.c, e = expires, u = unique_json, t = tags_json, v = ARGV[4] })
       return { 'ok' }`,
   },
   // KEYS: record.
   porticoConsume: {
     keys: 1,
     body: `
-      if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-      return redis.call('HSETNX', KEYS[1], 'c', string.format('%d', now_ms()))`,
+      local current = parse(redis.call('GET', KEYS[1]))
+      if not current or current.c ~= '' then return 0 end
+      current.c = string.format('%d', now_ms())
+      redis.call('SET', KEYS[1], serialise(current), 'KEEPTTL')
+      return 1`,
   },
   // KEYS: record. ARGV: base, id.
   porticoDelete: {
     keys: 1,
     body: `
-      if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-      unlink(ARGV[1], KEYS[1], ARGV[2])
+      local current = parse(redis.call('GET', KEYS[1]))
+      if not current then return 0 end
+      unlink(ARGV[1], ARGV[2], current)
       redis.call('DEL', KEYS[1])
       return 1`,
   },
-  // One script rather than GET + HMGET so the record returned is the one holding the value.
-  // KEYS: unique key. ARGV: base, encoded index, value.
+  // One script rather than GET + GET so the record returned is the one holding the value.
+  // KEYS: unique key. ARGV: base, encoded index, value. Returns { id, stored record } or nil.
   porticoFindByUnique: {
     keys: 1,
     body: `
       local owner = redis.call('GET', KEYS[1])
       if not owner then return false end
-      local r = redis.call('HMGET', record_key(ARGV[1], owner), 'v', 'c', 'e', 'u')
-      if not r[1] or not holds(r[4], ARGV[2], ARGV[3]) then return false end
-      return { owner, r[1], r[2], r[3] }`,
+      local raw = redis.call('GET', record_key(ARGV[1], owner))
+      if not holds(parse(raw), ARGV[2], ARGV[3]) then return false end
+      return { owner, raw }`,
   },
-  // Returns flat [id, value, consumedAt, expiresAt, …] and prunes ids that no longer belong.
+  // Returns flat { id, stored record, … } and prunes ids that no longer belong.
   // KEYS: tag set. ARGV: base, tag.
   porticoListByTag: {
     keys: 1,
     body: `
       local out = {}
       for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-        local r = redis.call('HMGET', record_key(ARGV[1], id), 'v', 'c', 'e', 't')
-        if r[1] and has_tag(r[4], ARGV[2]) then
-          out[#out + 1] = id; out[#out + 1] = r[1]; out[#out + 1] = r[2]; out[#out + 1] = r[3]
+        local raw = redis.call('GET', record_key(ARGV[1], id))
+        if has_tag(parse(raw), ARGV[2]) then
+          out[#out + 1] = id
+          out[#out + 1] = raw
         else
           redis.call('SREM', KEYS[1], id)
         end
@@ -217,8 +240,9 @@ const SCRIPTS = {
       local deleted = 0
       for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
         local key = record_key(ARGV[1], id)
-        if has_tag(redis.call('HGET', key, 't'), ARGV[2]) then
-          unlink(ARGV[1], key, id)
+        local current = parse(redis.call('GET', key))
+        if has_tag(current, ARGV[2]) then
+          unlink(ARGV[1], id, current)
           redis.call('DEL', key)
           deleted = deleted + 1
         else
@@ -240,8 +264,10 @@ const SCRIPTS = {
 type ScriptName = keyof typeof SCRIPTS;
 type ScriptCommands = Record<ScriptName, (key: string, ...args: string[]) => Promise<unknown>>;
 
-/** Safety net only: a first connection attempt normally ends within the connect timeout. */
-const FIRST_CONNECTION_CAP_MS = 10_000;
+const HASH_TAG_ESCAPES: Readonly<Record<string, string>> = { '%': '%25', '{': '%7B', '}': '%7D' };
+
+/** Safety net only: a connection attempt normally ends within the connect and command timeouts. */
+const CONNECTION_ATTEMPT_CAP_MS = 10_000;
 
 /** Optimistic `update` attempts before giving up with ConflictError. */
 const MAX_UPDATE_ATTEMPTS = 20;
@@ -268,14 +294,14 @@ export function createRedisStore(options: { client: Redis | Cluster; keyPrefix?:
   const updateQueues = new Map<string, Promise<void>>();
   let closed = false;
 
-  const base = (collection: string): string => `${prefix}{${encodeURIComponent(collection)}}:`;
+  const base = (collection: string): string => `${prefix}{${collection.replace(/[%{}]/g, (c) => HASH_TAG_ESCAPES[c] as string)}}:`;
   const recordKey = (collection: string, id: string): string => `${base(collection)}r:${id}`;
 
   /** Runs one Redis interaction, turning every failure into StoreUnavailableError. */
   async function redis<R>(operation: () => Promise<R>): Promise<R> {
     if (closed) throw new StoreUnavailableError('redis store is closed');
     try {
-      await untilFirstConnection(client);
+      await untilAttemptSettles(client);
       return await operation();
     } catch (error) {
       if (error instanceof PorticoError) throw error;
@@ -286,7 +312,7 @@ export function createRedisStore(options: { client: Redis | Cluster; keyPrefix?:
   /** Interprets the `{ 'ok' } | { 'exists' } | { 'unique', index } | …` replies of the write scripts. */
   function checkWrite(collection: string, id: string, reply: unknown): string {
     const [status, detail] = reply as [string, string | undefined];
-    if (status === 'exists') throw new AlreadyExistsError(collection, `id '${id}'`);
+    if (status === 'exists') throw new AlreadyExistsError(collection, 'a record with this id');
     if (status === 'unique') {
       const index = decodeURIComponent(detail ?? '');
       throw new AlreadyExistsError(collection, `unique ${index}`, index);
@@ -318,8 +344,8 @@ export function createRedisStore(options: { client: Redis | Cluster; keyPrefix?:
     kind: 'redis',
 
     async get<T>(collection: string, id: string): Promise<StoredRecord<T> | undefined> {
-      const [value, consumedAt, expiresAt] = await redis(() => client.hmget(recordKey(collection, id), 'v', 'c', 'e'));
-      return value == null ? undefined : toRecord<T>(id, value, consumedAt ?? null, expiresAt ?? null);
+      const raw = await redis(() => client.get(recordKey(collection, id)));
+      return raw === null ? undefined : toRecord<T>(id, parseRecord(raw));
     },
 
     create: (collection, id, value, options = {}) => write('porticoCreate', collection, id, value, options),
@@ -329,21 +355,22 @@ export function createRedisStore(options: { client: Redis | Cluster; keyPrefix?:
     async update<T>(collection: string, id: string, updater: (current: T) => T, options: UpdateOptions = {}): Promise<T> {
       const key = recordKey(collection, id);
       const ttl = ttlArg(options.ttlSeconds);
-      const unique = options.unique === undefined ? '' : uniqueArg(options.unique);
-      const tags = options.tags === undefined ? '' : tagsArg(options.tags);
+      const unique = options.unique === undefined ? KEEP : uniqueArg(options.unique);
+      const tags = options.tags === undefined ? KEEP : tagsArg(options.tags);
       return serialised(key, async () => {
         for (let attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS; attempt += 1) {
-          const [value, version] = await redis(() => client.hmget(key, 'v', 'n'));
-          if (value == null || version == null) throw new NotFoundError(collection, id);
-          const next = encodeValue(updater(JSON.parse(value) as T));
-          const reply = await redis(() => scripts.porticoUpdate(key, base(collection), id, version, next, ttl, unique, tags));
+          const raw = await redis(() => client.get(key));
+          if (raw === null) throw new NotFoundError(collection);
+          const current = parseRecord(raw);
+          const next = encodeValue(updater(JSON.parse(current.value) as T));
+          const reply = await redis(() => scripts.porticoUpdate(key, base(collection), id, current.version, next, ttl, unique, tags));
           const status = checkWrite(collection, id, reply);
           if (status === 'ok') return JSON.parse(next) as T;
-          if (status === 'missing') throw new NotFoundError(collection, id);
+          if (status === 'missing') throw new NotFoundError(collection);
           // Another process won: back off a little, with jitter, so the contenders spread out.
           await sleep(Math.random() * Math.min(100, 2 ** attempt));
         }
-        throw new ConflictError(collection, id);
+        throw new ConflictError(collection);
       });
     },
 
@@ -358,18 +385,14 @@ export function createRedisStore(options: { client: Redis | Cluster; keyPrefix?:
     async findByUnique<T>(collection: string, index: string, value: string): Promise<StoredRecord<T> | undefined> {
       const encodedIndex = encodeURIComponent(index);
       const key = `${base(collection)}u:${encodedIndex}:${value}`;
-      const reply = (await redis(() => scripts.porticoFindByUnique(key, base(collection), encodedIndex, value))) as
-        | [string, string, string | null, string | null]
-        | null;
-      return reply ? toRecord<T>(reply[0], reply[1], reply[2], reply[3]) : undefined;
+      const reply = (await redis(() => scripts.porticoFindByUnique(key, base(collection), encodedIndex, value))) as [string, string] | null;
+      return reply ? toRecord<T>(reply[0], parseRecord(reply[1])) : undefined;
     },
 
     async listByTag<T>(collection: string, tag: string): Promise<StoredRecord<T>[]> {
-      const flat = (await redis(() => scripts.porticoListByTag(`${base(collection)}t:${tag}`, base(collection), tag))) as (string | null)[];
+      const flat = (await redis(() => scripts.porticoListByTag(`${base(collection)}t:${tag}`, base(collection), tag))) as string[];
       const records: StoredRecord<T>[] = [];
-      for (let i = 0; i < flat.length; i += 4) {
-        records.push(toRecord<T>(flat[i] as string, flat[i + 1] as string, flat[i + 2] ?? null, flat[i + 3] ?? null));
-      }
+      for (let i = 0; i + 1 < flat.length; i += 2) records.push(toRecord<T>(flat[i] as string, parseRecord(flat[i + 1] as string)));
       return records;
     },
 
@@ -379,7 +402,7 @@ export function createRedisStore(options: { client: Redis | Cluster; keyPrefix?:
 
     async increment(collection: string, id: string, windowSeconds: number): Promise<number> {
       const windowMs = ttlArg(windowSeconds);
-      return Number(await redis(() => scripts.porticoIncrement(`${prefix}${encodeURIComponent(collection)}:n:${id}`, windowMs)));
+      return Number(await redis(() => scripts.porticoIncrement(`${prefix}n:${collection.length}:${collection}:${id}`, windowMs)));
     },
 
     async ping(): Promise<void> {
@@ -416,8 +439,8 @@ export interface ConnectRedisOptions {
  * once instead of waiting), a command timeout, and no replay of commands whose outcome was lost
  * with the connection (a replayed write could apply after its caller was told it failed).
  * Reconnection continues forever with a capped backoff so the service recovers on its own when
- * Redis comes back. Commands fail until the connection is ready: await `waitForRedisReady` at
- * startup.
+ * Redis comes back. A store on this client waits for a connection attempt in progress (such as
+ * the first one) instead of failing at once, so a startup `ping()` works without extra steps.
  */
 export function connectRedis(options: ConnectRedisOptions): Redis | Cluster {
   const commandTimeout = options.commandTimeoutMs ?? 2000;
@@ -474,40 +497,56 @@ export function connectRedis(options: ConnectRedisOptions): Redis | Cluster {
 
 /**
  * Resolves once the client can take commands; rejects with StoreUnavailableError after
- * `timeoutMs`, when the client gives up, or (with `failOnClose`) when a connection attempt fails.
+ * `timeoutMs`, when the client gives up, or (with `failFast`) as soon as the current connection
+ * attempt reports an error instead of waiting for the reconnects that follow.
  */
-export async function waitForRedisReady(client: Redis | Cluster, timeoutMs = 5000, options: { failOnClose?: boolean } = {}): Promise<void> {
+export async function waitForRedisReady(client: Redis | Cluster, timeoutMs = 5000, options: { failFast?: boolean } = {}): Promise<void> {
   if (client.status === 'ready') return;
   if (client.status === 'end') throw new StoreUnavailableError('redis connection has ended');
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => done(new StoreUnavailableError(`redis not ready after ${timeoutMs} ms (status ${client.status})`)), timeoutMs);
     const onReady = (): void => done();
     const onEnd = (): void => done(new StoreUnavailableError('redis connection ended before it was ready'));
-    const onClose = (): void => done(new StoreUnavailableError('redis connection attempt failed'));
+    const onFailure = (error?: unknown): void =>
+      done(new StoreUnavailableError(`redis connection attempt failed${error instanceof Error ? `: ${error.message}` : ''}`, error));
     function done(error?: Error): void {
       clearTimeout(timer);
       client.off('ready', onReady);
       client.off('end', onEnd);
-      client.off('close', onClose);
+      client.off('close', onFailure);
+      client.off('error', onFailure);
       if (error) reject(error);
       else resolve();
     }
     client.on('ready', onReady);
     client.on('end', onEnd);
-    if (options.failOnClose) client.on('close', onClose);
+    if (options.failFast) {
+      client.on('close', onFailure);
+      client.on('error', onFailure);
+    }
   });
 }
 
 /**
- * Without an offline queue, commands sent before the first connection is up would fail, so a
- * store used right after `connectRedis` (a startup ping) waits for that first attempt, which the
- * connect timeout bounds. Once a connection has been lost, commands fail at once instead.
+ * Without an offline queue, a command sent while a connection attempt is under way fails even if
+ * the attempt is about to succeed, which would make a store used right after `connectRedis` (the
+ * startup ping) fail. So calls wait for an attempt in progress to settle, which the connect and
+ * command timeouts bound; between attempts (status "reconnecting") they fail at once.
  */
-async function untilFirstConnection(client: Redis | Cluster): Promise<void> {
+async function untilAttemptSettles(client: Redis | Cluster): Promise<void> {
   const status = client.status;
-  if (status === 'wait') await client.connect();
-  else if (status === 'connecting' || status === 'connect') await waitForRedisReady(client, FIRST_CONNECTION_CAP_MS, { failOnClose: true });
+  if (status !== 'wait' && status !== 'connecting' && status !== 'connect') return;
+  // One waiter per client however many calls queue up behind the connection attempt.
+  let attempt = connectionAttempts.get(client);
+  if (!attempt) {
+    attempt = (status === 'wait' ? client.connect() : waitForRedisReady(client, CONNECTION_ATTEMPT_CAP_MS, { failFast: true })).finally(() =>
+      connectionAttempts.delete(client),
+    );
+    connectionAttempts.set(client, attempt);
+  }
+  await attempt;
 }
+const connectionAttempts = new WeakMap<Redis | Cluster, Promise<void>>();
 
 async function closeClient(client: Redis | Cluster): Promise<void> {
   if (client.status === 'end') return;
@@ -530,14 +569,37 @@ function credentialsFromUrl(url: string): { username?: string; password?: string
   };
 }
 
-function toRecord<T>(id: string, value: string, consumedAt: string | null, expiresAt: string | null): StoredRecord<T> {
+interface ParsedRecord {
+  readonly version: string;
+  readonly consumedAt: string;
+  readonly expiresAt: string;
+  readonly value: string;
+}
+
+/** Reads the "\n"-joined layout the scripts write (see the key layout comment at the top). */
+function parseRecord(raw: string): ParsedRecord {
+  const fields: string[] = [];
+  let position = 0;
+  for (let i = 0; i < 5; i += 1) {
+    const newline = raw.indexOf('\n', position);
+    if (newline < 0) throw new StoreUnavailableError('redis holds a record this version of Portico cannot read');
+    fields.push(raw.slice(position, newline));
+    position = newline + 1;
+  }
+  return { version: fields[0] as string, consumedAt: fields[1] as string, expiresAt: fields[2] as string, value: raw.slice(position) };
+}
+
+function toRecord<T>(id: string, record: ParsedRecord): StoredRecord<T> {
   return {
     id,
-    value: JSON.parse(value) as T,
-    ...(consumedAt == null ? {} : { consumedAt: Number(consumedAt) }),
-    ...(expiresAt == null ? {} : { expiresAt: Number(expiresAt) }),
+    value: JSON.parse(record.value) as T,
+    ...(record.consumedAt === '' ? {} : { consumedAt: Number(record.consumedAt) }),
+    ...(record.expiresAt === '' ? {} : { expiresAt: Number(record.expiresAt) }),
   };
 }
+
+/** Script argument meaning "keep the record's current unique values / tags". */
+const KEEP = '-';
 
 function encodeValue(value: unknown): string {
   const json = JSON.stringify(value);
@@ -552,13 +614,16 @@ function ttlArg(seconds: number | undefined): string {
   return String(Math.ceil(seconds * 1000));
 }
 
-/** Flat JSON [encodedIndex, value, …]: index names are encoded because they sit before a ':' in key names. */
+/** Flat JSON [encodedIndex, value, …], or '' for none; index names are encoded because they sit before a ':' in key names. */
 function uniqueArg(unique: Readonly<Record<string, string>> | undefined): string {
-  return JSON.stringify(Object.entries(unique ?? {}).flatMap(([index, value]) => [encodeURIComponent(index), value]));
+  const flat = Object.entries(unique ?? {}).flatMap(([index, value]) => [encodeURIComponent(index), value]);
+  return flat.length ? JSON.stringify(flat) : '';
 }
 
+/** JSON [tag, …], or '' for none (an empty field costs nothing in the stored record). */
 function tagsArg(tags: readonly string[] | undefined): string {
-  return JSON.stringify([...new Set(tags ?? [])]);
+  const distinct = [...new Set(tags ?? [])];
+  return distinct.length ? JSON.stringify(distinct) : '';
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

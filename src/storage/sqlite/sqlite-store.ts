@@ -77,8 +77,8 @@ const UNAVAILABLE_CODES = new Set([5, 6, 8, 10, 11, 13, 14, 15, 26]);
  * synchronous, so nothing else in this process runs during a transaction, and the file lock keeps
  * other processes out, which makes every operation (including `update`'s updater) atomic across
  * processes without retries. Reads are single statements and so see one consistent snapshot.
- * Expired rows are invisible to reads (compared with the injected clock), removed when they stand
- * in a write's way, and swept in the background.
+ * Expired rows (the clock is past expiresAt) are invisible to reads, removed when they stand in a
+ * write's way, and swept in the background.
  */
 export function openSqliteStore(options: { path: string; clock?: Clock }): DocumentStore {
   const clock = options.clock ?? systemClock;
@@ -92,10 +92,10 @@ export function openSqliteStore(options: { path: string; clock?: Clock }): Docum
     rollback: prepare('ROLLBACK'),
     get: prepare(
       `SELECT value, consumed_at, expires_at FROM records
-       WHERE collection = ? AND id = ? AND (expires_at IS NULL OR expires_at > ?)`,
+       WHERE collection = ? AND id = ? AND (expires_at IS NULL OR expires_at >= ?)`,
     ),
     exists: prepare(`SELECT 1 AS found FROM records WHERE collection = ? AND id = ?`),
-    purgeExpired: prepare(`DELETE FROM records WHERE collection = ? AND id = ? AND expires_at <= ?`),
+    purgeExpired: prepare(`DELETE FROM records WHERE collection = ? AND id = ? AND expires_at < ?`),
     uniqueOwner: prepare(`SELECT id FROM unique_keys WHERE collection = ? AND index_name = ? AND value = ?`),
     insert: prepare(
       `INSERT INTO records (collection, id, value, consumed_at, expires_at, version) VALUES (?, ?, ?, NULL, ?, 1)`,
@@ -115,17 +115,17 @@ export function openSqliteStore(options: { path: string; clock?: Clock }): Docum
     delete: prepare(`DELETE FROM records WHERE collection = ? AND id = ? RETURNING expires_at`),
     consume: prepare(
       `UPDATE records SET consumed_at = ?
-       WHERE collection = ? AND id = ? AND consumed_at IS NULL AND (expires_at IS NULL OR expires_at > ?)`,
+       WHERE collection = ? AND id = ? AND consumed_at IS NULL AND (expires_at IS NULL OR expires_at >= ?)`,
     ),
     findByUnique: prepare(
       `SELECT r.id, r.value, r.consumed_at, r.expires_at FROM unique_keys u
        JOIN records r ON r.collection = u.collection AND r.id = u.id
-       WHERE u.collection = ? AND u.index_name = ? AND u.value = ? AND (r.expires_at IS NULL OR r.expires_at > ?)`,
+       WHERE u.collection = ? AND u.index_name = ? AND u.value = ? AND (r.expires_at IS NULL OR r.expires_at >= ?)`,
     ),
     listByTag: prepare(
       `SELECT r.id, r.value, r.consumed_at, r.expires_at FROM tags t
        JOIN records r ON r.collection = t.collection AND r.id = t.id
-       WHERE t.collection = ? AND t.tag = ? AND (r.expires_at IS NULL OR r.expires_at > ?)`,
+       WHERE t.collection = ? AND t.tag = ? AND (r.expires_at IS NULL OR r.expires_at >= ?)`,
     ),
     deleteByTag: prepare(
       `DELETE FROM records WHERE collection = ? AND id IN (SELECT id FROM tags WHERE collection = ? AND tag = ?)
@@ -134,18 +134,18 @@ export function openSqliteStore(options: { path: string; clock?: Clock }): Docum
     increment: prepare(
       `INSERT INTO counters (collection, id, count, window_ends_at) VALUES (?, ?, 1, ?)
        ON CONFLICT (collection, id) DO UPDATE SET
-         count = CASE WHEN window_ends_at <= ? THEN 1 ELSE count + 1 END,
-         window_ends_at = CASE WHEN window_ends_at <= ? THEN excluded.window_ends_at ELSE window_ends_at END
+         count = CASE WHEN window_ends_at < ? THEN 1 ELSE count + 1 END,
+         window_ends_at = CASE WHEN window_ends_at < ? THEN excluded.window_ends_at ELSE window_ends_at END
        RETURNING count`,
     ),
     ping: prepare('SELECT 1'),
     sweepRecords: prepare(
       `DELETE FROM records WHERE (collection, id) IN
-         (SELECT collection, id FROM records WHERE expires_at <= ? LIMIT ${SWEEP_BATCH})`,
+         (SELECT collection, id FROM records WHERE expires_at < ? LIMIT ${SWEEP_BATCH})`,
     ),
     sweepCounters: prepare(
       `DELETE FROM counters WHERE (collection, id) IN
-         (SELECT collection, id FROM counters WHERE window_ends_at <= ? LIMIT ${SWEEP_BATCH})`,
+         (SELECT collection, id FROM counters WHERE window_ends_at < ? LIMIT ${SWEEP_BATCH})`,
     ),
   };
 
@@ -234,7 +234,7 @@ export function openSqliteStore(options: { path: string; clock?: Clock }): Docum
         writeTransaction(() => {
           const now = clock.now();
           purgeIfExpired(collection, id, now);
-          if (sql.exists.get(collection, id)) throw new AlreadyExistsError(collection, `id '${id}'`);
+          if (sql.exists.get(collection, id)) throw new AlreadyExistsError(collection, 'a record with this id');
           assertUniqueFree(collection, id, unique, now);
           sql.insert.run(collection, id, json, ttl === undefined ? null : now + ttl);
           replaceLinks(collection, id, unique, tags);
@@ -265,7 +265,7 @@ export function openSqliteStore(options: { path: string; clock?: Clock }): Docum
         writeTransaction(() => {
           const now = clock.now();
           const row = sql.get.get(collection, id, now);
-          if (!row) throw new NotFoundError(collection, id);
+          if (!row) throw new NotFoundError(collection);
           const json = encodeValue(updater(JSON.parse(String(row['value'])) as T));
           const unique =
             newUnique ?? sql.uniqueOf.all(collection, id).map((r) => [String(r['index_name']), String(r['value'])] as const);
@@ -380,7 +380,7 @@ function asStoreError(error: unknown): unknown {
 }
 
 function isLive(expiresAt: SQLOutputValue | undefined, now: number): boolean {
-  return expiresAt === null || expiresAt === undefined || Number(expiresAt) > now;
+  return expiresAt === null || expiresAt === undefined || Number(expiresAt) >= now;
 }
 
 function toRecord<T>(id: string, row: Record<string, SQLOutputValue>): StoredRecord<T> {

@@ -1,0 +1,151 @@
+/** Turns the measured cells into the Markdown the bench prints and saves. */
+import type { CellResult } from './load.ts';
+
+export type Store = 'bare' | 'sqlite' | 'redis';
+export type CaseKey = 'cc' | 'refresh-rs256' | 'refresh-es256';
+
+export interface Row {
+  readonly store: Store;
+  readonly caseKey: CaseKey;
+  readonly grant: string;
+  readonly alg: string;
+  readonly connections: number;
+  readonly result: CellResult;
+  readonly peakRssBytes: number;
+  /** Rows measured outside the main matrix, e.g. with info logging. */
+  readonly variant?: string;
+}
+
+export interface RssSummary {
+  readonly label: string;
+  readonly startBytes: number;
+  readonly afterWarmupBytes: number;
+  readonly endBytes: number;
+  readonly maxBytes: number;
+}
+
+export interface Goal {
+  readonly text: string;
+  readonly met: boolean;
+  readonly detail: string;
+}
+
+export const GOALS = {
+  ccTokensPerSecond: 4000,
+  ccShareOfBare: 0.7,
+  refreshEs256TokensPerSecond: 2000,
+  refreshRs256TokensPerSecond: 1200,
+  p99MsAtConcurrency10: 20,
+  /** "Flat": the end-of-run RSS is at most this much above the RSS after warm-up … */
+  rssGrowthShare: 0.2,
+  /** … or grew by less than this, whichever allows more (small heaps move by a few MB anyway). */
+  rssGrowthFloorBytes: 24 * 1024 * 1024,
+};
+
+const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(0);
+const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—');
+const ms = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '—');
+const pct = (n: number): string => `${Math.round(n * 100)} %`;
+
+export const storeLabel = (store: Store): string => (store === 'bare' ? 'bare oidc-provider (memory)' : `portico ${store}`);
+
+function bareFor(rows: readonly Row[], row: Row): Row | undefined {
+  return rows.find((r) => r.store === 'bare' && !r.variant && r.caseKey === row.caseKey && r.connections === row.connections);
+}
+
+export function table(rows: readonly Row[]): string {
+  const lines = [
+    '| store | grant | alg | conc | tokens/s | p50 ms | p99 ms | errors | peak RSS MB | bare tokens/s | ratio |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const row of rows) {
+    const bare = row.store === 'bare' ? undefined : bareFor(rows, row);
+    const ratio = bare && bare.result.tokensPerSecond > 0 ? row.result.tokensPerSecond / bare.result.tokensPerSecond : undefined;
+    lines.push(
+      `| ${storeLabel(row.store)}${row.variant ? ` ${row.variant}` : ''} | ${row.grant} | ${row.alg} | ${row.connections} | ${int(row.result.tokensPerSecond)} | ${ms(row.result.p50Ms)} | ${ms(row.result.p99Ms)} | ${row.result.errors} | ${mb(row.peakRssBytes)} | ${bare ? int(bare.result.tokensPerSecond) : '—'} | ${ratio === undefined ? '—' : pct(ratio)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export function rssTable(summaries: readonly RssSummary[]): string {
+  return [
+    '| process | RSS at start MB | after warm-up MB | at end MB | max MB |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...summaries.map((s) => `| ${s.label} | ${mb(s.startBytes)} | ${mb(s.afterWarmupBytes)} | ${mb(s.endBytes)} | ${mb(s.maxBytes)} |`),
+  ].join('\n');
+}
+
+const best = (rows: readonly Row[]): Row | undefined =>
+  rows.reduce<Row | undefined>((top, r) => (!top || r.result.tokensPerSecond > top.result.tokensPerSecond ? r : top), undefined);
+
+/**
+ * Throughput goals are judged on the best cell of a case (what one saturated core delivers);
+ * the share of bare compares that with bare's best cell of the same case; latency at c=10.
+ */
+export function goals(rows: readonly Row[], rss: readonly RssSummary[], signing?: { es256: number; rs256: number }): Goal[] {
+  const out: Goal[] = [];
+  const main = rows.filter((r) => !r.variant);
+  const bareBest = best(main.filter((r) => r.store === 'bare' && r.caseKey === 'cc'));
+  for (const store of ['sqlite', 'redis'] as const) {
+    const mine = main.filter((r) => r.store === store);
+    if (mine.length === 0) continue;
+    const cc = best(mine.filter((r) => r.caseKey === 'cc'));
+    if (cc) {
+      out.push({
+        text: `${store}: client_credentials ES256 JWT ≥ ${int(GOALS.ccTokensPerSecond)} tokens/s`,
+        met: cc.result.tokensPerSecond >= GOALS.ccTokensPerSecond,
+        detail: `${int(cc.result.tokensPerSecond)}/s (best cell, c=${cc.connections})`,
+      });
+      if (bareBest) {
+        const share = cc.result.tokensPerSecond / bareBest.result.tokensPerSecond;
+        out.push({
+          text: `${store}: client_credentials ≥ ${pct(GOALS.ccShareOfBare)} of bare`,
+          met: share >= GOALS.ccShareOfBare,
+          detail: `${pct(share)} (${int(cc.result.tokensPerSecond)} vs bare's best ${int(bareBest.result.tokensPerSecond)}/s at c=${bareBest.connections})`,
+        });
+      }
+    }
+    for (const [caseKey, target, label, signs] of [
+      ['refresh-es256', GOALS.refreshEs256TokensPerSecond, 'refresh with ES256 ID tokens', signing?.es256],
+      ['refresh-rs256', GOALS.refreshRs256TokensPerSecond, 'refresh with RS256 ID tokens', signing?.rs256],
+    ] as const) {
+      const top = best(mine.filter((r) => r.caseKey === caseKey));
+      if (!top) continue;
+      const bareTop = best(main.filter((r) => r.store === 'bare' && r.caseKey === caseKey));
+      out.push({
+        text: `${store}: ${label} ≥ ${int(target)}/s`,
+        met: top.result.tokensPerSecond >= target,
+        detail:
+          `${int(top.result.tokensPerSecond)}/s (best cell, c=${top.connections})` +
+          (bareTop ? `; bare's best ${int(bareTop.result.tokensPerSecond)}/s` : '') +
+          (signs ? `; signing alone allows ${int(signs)}/s on this core` : ''),
+      });
+    }
+    const at10 = mine.filter((r) => r.connections === 10);
+    if (at10.length) {
+      const worst = at10.reduce((w, r) => (r.result.p99Ms > w.result.p99Ms || Number.isNaN(r.result.p99Ms) ? r : w));
+      out.push({
+        text: `${store}: p99 ≤ ${GOALS.p99MsAtConcurrency10} ms at concurrency 10`,
+        met: at10.every((r) => r.result.p99Ms <= GOALS.p99MsAtConcurrency10),
+        detail: at10.map((r) => `${r.caseKey} ${ms(r.result.p99Ms)} ms`).join(', ') + ` (worst: ${worst.caseKey})`,
+      });
+    }
+    const memory = rss.find((s) => s.label === storeLabel(store));
+    if (memory) {
+      const growth = memory.endBytes - memory.afterWarmupBytes;
+      const allowed = Math.max(memory.afterWarmupBytes * GOALS.rssGrowthShare, GOALS.rssGrowthFloorBytes);
+      out.push({
+        text: `${store}: RSS flat over the run`,
+        met: growth <= allowed,
+        detail: `${mb(memory.startBytes)} MB at start, ${mb(memory.afterWarmupBytes)} MB after warm-up, ${mb(memory.endBytes)} MB at the end (${growth >= 0 ? '+' : ''}${mb(growth)} MB; allowed +${mb(allowed)} MB), max ${mb(memory.maxBytes)} MB`,
+      });
+    }
+  }
+  return out;
+}
+
+export function goalsSection(list: readonly Goal[]): string {
+  if (list.length === 0) return '_No Portico rows were measured, so no goal could be judged._';
+  return list.map((g) => `- **${g.met ? 'met' : 'not met'}** — ${g.text}: ${g.detail}`).join('\n');
+}

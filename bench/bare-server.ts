@@ -137,27 +137,43 @@ const configuration: Configuration = {
 };
 
 const provider = new Provider(`http://127.0.0.1:${port}`, configuration);
+// Refused grants only (never on the success path), to the log file like Portico's log: the
+// response says just "invalid_grant", the reason is in error_detail.
+provider.on('grant.error', (_ctx: KoaContextWithOIDC, error: Error & { error_detail?: string }) => {
+  process.stdout.write(`${JSON.stringify({ event: 'grant.error', message: error.message, detail: error.error_detail })}\n`);
+});
 
-/** What a code exchange with `scope=openid profile email` would have stored. */
+/**
+ * What a code exchange with `scope=openid profile email` leaves behind, as in Portico's code
+ * flow: a session with the user signed in and the client's grant, and a refresh token bound to
+ * that session (no offline_access, so it `expiresWithSession` and every refresh looks the
+ * session up, exactly the work Portico does for the tokens the bench mints there).
+ */
 async function mintRefreshToken(clientId: string): Promise<string> {
   const client = await provider.Client.find(clientId);
   if (!client) throw new Error(`no client ${clientId}`);
+  const now = Math.floor(Date.now() / 1000);
   const grant = new provider.Grant({ accountId: user.id, clientId });
   grant.addOIDCScope('openid profile email');
   const grantId = await grant.save();
+  const session = new provider.Session({});
+  session.loginAccount({ accountId: user.id, loginTs: now, amr: ['test'] });
+  session.grantIdFor(clientId, grantId);
+  session.ensureClientContainer(clientId);
+  // @types/oidc-provider declares save() without arguments; oidc-provider 9 requires the TTL.
+  await (session as unknown as { save(ttl: number): Promise<string> }).save(1_209_600);
   const token = new provider.RefreshToken({
     client,
     accountId: user.id,
     grantId,
     gty: 'authorization_code',
     scope: 'openid profile email',
-    authTime: Math.floor(Date.now() / 1000),
+    authTime: now,
     amr: ['test'],
-    claims: {},
     nonce: randomBytes(16).toString('base64url'),
-    sessionUid: randomBytes(16).toString('base64url'),
-    sid: randomUUID(),
-    expiresWithSession: false,
+    sessionUid: session.uid,
+    sid: session.sidFor(clientId),
+    expiresWithSession: true,
   });
   return token.save();
 }

@@ -3,7 +3,7 @@
  * to core 1) never steals their CPU and the numbers mean "one core".
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 
 export const SERVER_CORE = '0';
 export const LOAD_CORE = '1';
@@ -203,4 +203,74 @@ async function waitForReady(url: string, label: string): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`${label} is not ready at ${url} after 20 s (${last})`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU accounting: the machine is shared (other sessions run tests and compilers on both cores),
+// so every cell reports how much CPU went to things that are not part of the measurement.
+
+/** Kernel clock ticks per second for /proc's CPU times (USER_HZ, 100 on every Linux we run on). */
+const TICKS_PER_SECOND = 100;
+
+function processTicks(pid: number | 'self'): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+}
+
+function busyTicks(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  const [, ...values] = line.trim().split(/\s+/).map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = values;
+  return user + nice + system + irq + softirq + steal;
+}
+
+/** The pid of a local redis-server, if one runs here, so its CPU is accounted for separately. */
+export function findRedisServerPid(): number | undefined {
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'redis-server') return Number(entry);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  } catch {
+    // no /proc
+  }
+  return undefined;
+}
+
+/** CPU used during a window, in % of one core. */
+export interface CpuShares {
+  readonly server: number;
+  readonly loadGenerator: number;
+  readonly redis: number | undefined;
+  /** Everything else on the machine: other people's work, which skews the cell. */
+  readonly other: number;
+}
+
+export function startCpuWindow(serverPid: number, redisPid: number | undefined): () => CpuShares {
+  const started = process.hrtime.bigint();
+  const before = { busy: busyTicks(), server: processTicks(serverPid), self: processTicks('self'), redis: redisPid ? processTicks(redisPid) : 0 };
+  return () => {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const share = (ticks: number): number => (ticks / TICKS_PER_SECOND / seconds) * 100;
+    const server = processTicks(serverPid) - before.server;
+    const self = processTicks('self') - before.self;
+    const redis = redisPid ? processTicks(redisPid) - before.redis : 0;
+    const busy = busyTicks() - before.busy;
+    return {
+      server: share(server),
+      loadGenerator: share(self),
+      redis: redisPid ? share(redis) : undefined,
+      other: Math.max(0, share(busy - server - self - redis)),
+    };
+  };
 }

@@ -27,8 +27,8 @@ export interface CellResult {
   readonly p99Ms: number;
   /** non-2xx answers + connection errors + timeouts. */
   readonly errors: number;
-  /** What went wrong, by status and error code, with how often. */
-  readonly errorKinds: ReadonlyMap<string, number>;
+  /** What went wrong, by status and error code: how often, and when first (seconds into the cell). */
+  readonly errorKinds: ReadonlyMap<string, { count: number; firstAtS: number }>;
 }
 
 export const basicAuth = (clientId: string, secret: string): string =>
@@ -54,9 +54,12 @@ export async function runCell(spec: CellSpec): Promise<CellResult> {
   // autocannon's own latency histogram has 1 ms resolution, too coarse for sub-millisecond p50s:
   // latencies are taken here, from building a request (right before it is written) to its answer.
   const latencies = createHistogram();
-  const errorKinds = new Map<string, number>();
-  const countError = (kind: string): void => {
-    errorKinds.set(kind, (errorKinds.get(kind) ?? 0) + 1);
+  const errorKinds = new Map<string, { count: number; firstAtS: number }>();
+  let startedAt = 0n;
+  const countError = (kind: string, count = 1): void => {
+    const seen = errorKinds.get(kind);
+    if (seen) seen.count += count;
+    else errorKinds.set(kind, { count, firstAtS: Number(process.hrtime.bigint() - startedAt) / 1e9 });
   };
 
   const spares = [...(spec.refreshTokens ?? [])];
@@ -108,6 +111,7 @@ export async function runCell(spec: CellSpec): Promise<CellResult> {
     ];
   };
 
+  startedAt = process.hrtime.bigint();
   const instance = autocannon({
     url: url.origin,
     connections: spec.connections,
@@ -124,8 +128,8 @@ export async function runCell(spec: CellSpec): Promise<CellResult> {
   });
   instance.on('error', () => undefined);
   const result = await instance;
-  if (result.errors) errorKinds.set('connection errors', result.errors);
-  if (result.timeouts) errorKinds.set('timeouts', result.timeouts);
+  if (result.errors) countError('connection errors', result.errors);
+  if (result.timeouts) countError('timeouts', result.timeouts);
   const ok = result['2xx'];
   const seconds = result.duration || spec.seconds;
   return {

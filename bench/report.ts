@@ -1,4 +1,5 @@
 /** Turns the measured cells into the Markdown the bench prints and saves. */
+import type { CpuShares } from './children.ts';
 import type { CellResult } from './load.ts';
 
 export type Store = 'bare' | 'sqlite' | 'redis';
@@ -12,6 +13,7 @@ export interface Row {
   readonly connections: number;
   readonly result: CellResult;
   readonly peakRssBytes: number;
+  readonly cpu: CpuShares;
   /** Rows measured outside the main matrix, e.g. with info logging. */
   readonly variant?: string;
 }
@@ -29,6 +31,9 @@ export interface Goal {
   readonly met: boolean;
   readonly detail: string;
 }
+
+/** Above this (% of one core), other people's work on the machine is flagged as skewing a cell. */
+export const NOISY_OTHER_CPU = 15;
 
 export const GOALS = {
   ccTokensPerSecond: 4000,
@@ -55,14 +60,14 @@ function bareFor(rows: readonly Row[], row: Row): Row | undefined {
 
 export function table(rows: readonly Row[]): string {
   const lines = [
-    '| store | grant | alg | conc | tokens/s | p50 ms | p99 ms | errors | peak RSS MB | bare tokens/s | ratio |',
-    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| store | grant | alg | conc | tokens/s | p50 ms | p99 ms | errors | peak RSS MB | bare tokens/s | ratio | server CPU % | redis CPU % | others\' CPU % |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const row of rows) {
     const bare = row.store === 'bare' ? undefined : bareFor(rows, row);
     const ratio = bare && bare.result.tokensPerSecond > 0 ? row.result.tokensPerSecond / bare.result.tokensPerSecond : undefined;
     lines.push(
-      `| ${storeLabel(row.store)}${row.variant ? ` ${row.variant}` : ''} | ${row.grant} | ${row.alg} | ${row.connections} | ${int(row.result.tokensPerSecond)} | ${ms(row.result.p50Ms)} | ${ms(row.result.p99Ms)} | ${row.result.errors} | ${mb(row.peakRssBytes)} | ${bare ? int(bare.result.tokensPerSecond) : '—'} | ${ratio === undefined ? '—' : pct(ratio)} |`,
+      `| ${storeLabel(row.store)}${row.variant ? ` ${row.variant}` : ''} | ${row.grant} | ${row.alg} | ${row.connections} | ${int(row.result.tokensPerSecond)} | ${ms(row.result.p50Ms)} | ${ms(row.result.p99Ms)} | ${row.result.errors} | ${mb(row.peakRssBytes)} | ${bare ? int(bare.result.tokensPerSecond) : '—'} | ${ratio === undefined ? '—' : pct(ratio)} | ${int(row.cpu.server)} | ${row.store === 'redis' && row.cpu.redis !== undefined ? int(row.cpu.redis) : '—'} | ${int(row.cpu.other)}${row.cpu.other > NOISY_OTHER_CPU ? ' ⚠' : ''} |`,
     );
   }
   return lines.join('\n');

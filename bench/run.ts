@@ -19,7 +19,7 @@ import { parseDocument, type YAMLSeq } from 'yaml';
 import { freePort } from '../test/helpers/http.ts';
 import { deleteKeysWithPrefix, probeRedis } from '../test/helpers/redis.ts';
 import { codeFlow, relyingParty } from '../test/helpers/relying-party.ts';
-import { killChildren, LOAD_CORE, SERVER_CORE, startChild, type ChildServer } from './children.ts';
+import { findRedisServerPid, killChildren, LOAD_CORE, SERVER_CORE, startChild, startCpuWindow, type ChildServer, type CpuShares } from './children.ts';
 import { basicAuth, runCell, type CellResult, type Grant } from './load.ts';
 import { goals, goalsSection, rssTable, storeLabel, table, type CaseKey, type Row, type RssSummary, type Store } from './report.ts';
 
@@ -241,9 +241,19 @@ interface ServerRun {
   readonly notes: string[];
 }
 
-async function measure(server: ChildServer, target: Target, c: Case, connections: number, seconds: number): Promise<{ result: CellResult; peak: number }> {
+/** A local redis-server's pid, so that its CPU is not counted as somebody else's. */
+const redisPid = findRedisServerPid();
+
+async function measure(
+  server: ChildServer,
+  target: Target,
+  c: Case,
+  connections: number,
+  seconds: number,
+): Promise<{ result: CellResult; peak: number; cpu: CpuShares }> {
   const refreshTokens = c.grant === 'refresh_token' ? await target.mint(server, c, connections + SPARE_TOKENS) : undefined;
   server.rss.reset();
+  const cpuWindow = startCpuWindow(server.pid, redisPid);
   const result = await runCell({
     tokenUrl: `${server.baseUrl}${target.tokenPath}`,
     grant: c.grant,
@@ -253,10 +263,11 @@ async function measure(server: ChildServer, target: Target, c: Case, connections
     seconds,
     ...(refreshTokens ? { refreshTokens } : {}),
   });
+  const cpu = cpuWindow();
   const peak = server.rss.peak;
   // Lets the last answers and the sockets of the cell settle before anything else is timed.
   await sleep(250);
-  return { result, peak };
+  return { result, peak, cpu };
 }
 
 async function benchTarget(target: Target, cases: readonly Case[], seconds: number, logFiles: string[]): Promise<ServerRun> {
@@ -276,9 +287,12 @@ async function benchTarget(target: Target, cases: readonly Case[], seconds: numb
     const afterWarmupBytes = server.rss.sample();
     for (const c of cases) {
       for (const connections of CONCURRENCY) {
-        const { result, peak } = await measure(server, target, c, connections, seconds);
-        progress(`${label}: ${c.key} c=${connections}: ${Math.round(result.tokensPerSecond)}/s, p99 ${result.p99Ms.toFixed(2)} ms, ${result.errors} errors`);
-        rows.push({ store: target.store, caseKey: c.key, grant: c.grant, alg: c.alg, connections, result, peakRssBytes: peak });
+        const { result, peak, cpu } = await measure(server, target, c, connections, seconds);
+        progress(
+          `${label}: ${c.key} c=${connections}: ${Math.round(result.tokensPerSecond)}/s, p99 ${result.p99Ms.toFixed(2)} ms, ${result.errors} errors, ` +
+            `server CPU ${Math.round(cpu.server)} %, others ${Math.round(cpu.other)} %`,
+        );
+        rows.push({ store: target.store, caseKey: c.key, grant: c.grant, alg: c.alg, connections, result, peakRssBytes: peak, cpu });
       }
     }
     const endBytes = server.rss.sample();
@@ -293,8 +307,8 @@ async function benchTarget(target: Target, cases: readonly Case[], seconds: numb
       const infoServer = await target.start('info');
       try {
         await measure(infoServer, target, cc, 10, WARMUP.ccSeconds);
-        const { result, peak } = await measure(infoServer, target, cc, 10, seconds);
-        rows.push({ store: target.store, caseKey: 'cc', grant: cc.grant, alg: cc.alg, connections: 10, result, peakRssBytes: peak, variant: '(info logging)' });
+        const { result, peak, cpu } = await measure(infoServer, target, cc, 10, seconds);
+        rows.push({ store: target.store, caseKey: 'cc', grant: cc.grant, alg: cc.alg, connections: 10, result, peakRssBytes: peak, cpu, variant: '(info logging)' });
         progress(`${label} (info logging): cc c=10: ${Math.round(result.tokensPerSecond)}/s`);
       } finally {
         infoServer.rss.stop();
@@ -414,7 +428,10 @@ async function main(): Promise<void> {
     }
 
     const errorLines = rows.flatMap((r) =>
-      [...r.result.errorKinds].map(([kind, count]) => `- ${storeLabel(r.store)}${r.variant ? ` ${r.variant}` : ''} ${r.caseKey} c=${r.connections}: ${count} × ${kind}`),
+      [...r.result.errorKinds].map(
+        ([kind, { count, firstAtS }]) =>
+          `- ${storeLabel(r.store)}${r.variant ? ` ${r.variant}` : ''} ${r.caseKey} c=${r.connections}: ${count} × ${kind}, the first ${firstAtS.toFixed(1)} s into the cell`,
+      ),
     );
     const goalList = goals(rows, rss, calibration);
     const markdown = [

@@ -13,6 +13,16 @@ import { healthRoutes } from './http/health.ts';
 import { createRequestHandler } from './http/request-handler.ts';
 import { contentSecurityPolicy } from './http/security-headers.ts';
 import { interactionRoutes } from './interaction/routes.ts';
+import { FlowStore } from './interaction/flow.ts';
+import { TenantSignIn } from './interaction/tenant-sign-in.ts';
+import { brandingRoutes } from './http/branding-routes.ts';
+import { connectorModules, type ConnectorConfig, type ConnectorDeps } from './connectors/registry.ts';
+import type { Connector } from './connectors/types.ts';
+import { createMailer, type ClosableMailer } from './mail/index.ts';
+import { createOneTimeIdStore } from './storage/repositories/one-time-ids.ts';
+import { createPasscodeStore } from './storage/repositories/passcodes.ts';
+import { boundedFetch } from './shared/bounded-fetch.ts';
+import { brandingImageOrigins } from './ui/branding.ts';
 import { SigningKeyService } from './provider/signing-keys.ts';
 import { formActionOrigins } from './provider/tenant-provider.ts';
 import { TenantProviders } from './provider/tenant-registry.ts';
@@ -79,6 +89,25 @@ export function maxSignedTokenSeconds(config: PorticoConfig): number {
   return Math.max(tokens.accessTokenSeconds, tokens.idTokenSeconds, tokens.clientCredentialsSeconds, ...apiTtls);
 }
 
+/** Builds a tenant's connectors from its `identityProviders` through the typed registry. */
+export async function buildConnectors(
+  config: PorticoConfig,
+  tenantId: string,
+  shared: Omit<ConnectorDeps, 'tenantId' | 'tenantDisplayName' | 'tenantBaseUrl' | 'configDir'>,
+): Promise<Connector[]> {
+  const tenant = config.tenants.find((t) => t.id === tenantId)!;
+  const deps: ConnectorDeps = {
+    ...shared,
+    tenantId,
+    tenantDisplayName: tenant.displayName,
+    tenantBaseUrl: `${config.broker.publicUrl}/${tenantId}/v2.0`,
+    configDir: config.sourceDir,
+  };
+  const create = <C extends ConnectorConfig>(entry: C): Promise<Connector> =>
+    (connectorModules[entry.kind] as unknown as { create(c: C, d: ConnectorDeps): Promise<Connector> }).create(entry, deps);
+  return Promise.all(tenant.identityProviders.map((entry) => create(entry)));
+}
+
 export async function startPortico(options: StartOptions = {}): Promise<RunningPortico> {
   const env = options.env ?? process.env;
   const clock = options.clock ?? systemClock;
@@ -106,8 +135,32 @@ export async function startPortico(options: StartOptions = {}): Promise<RunningP
   await providers.start();
   providers.watchKeys(broker.keys.rotationCheckSeconds);
 
+  const mailer: ClosableMailer = createMailer(broker.mail, { logger, clock });
+  const connectorDeps = {
+    clock,
+    logger,
+    fetch: boundedFetch(10_000),
+    oneTimeIds: createOneTimeIdStore(store),
+    passcodes: createPasscodeStore(store),
+    mailer,
+  };
+  const signIns = new Map<string, TenantSignIn>();
+  for (const tenant of config.tenants) {
+    const connectors = await buildConnectors(config, tenant.id, connectorDeps);
+    signIns.set(tenant.id, new TenantSignIn(tenant, connectors, `${broker.publicUrl}/${tenant.id}/v2.0`));
+  }
+  const flows = new FlowStore({ store, clock, ttlSeconds: broker.tokens.interactionSeconds });
+
   const https = broker.publicUrl.startsWith('https:');
-  const cspByTenant = new Map(config.tenants.map((t) => [t.id, contentSecurityPolicy(formActionOrigins(t))]));
+  const cspByTenant = new Map(
+    config.tenants.map((t) => [
+      t.id,
+      contentSecurityPolicy({
+        formAction: [...formActionOrigins(t), ...upstreamOrigins(t.identityProviders)],
+        images: brandingImageOrigins([t.branding, ...t.partners.map((p) => p.branding)]),
+      }),
+    ]),
+  );
   let draining = false;
   const app = createExpressApp({
     logger,
@@ -115,11 +168,17 @@ export async function startPortico(options: StartOptions = {}): Promise<RunningP
     trustProxy: broker.http.trustProxy,
     health: healthRoutes({ pingStore: () => store.ping(), configHash: () => config.hash, isDraining: () => draining }),
     routers: [
+      brandingRoutes({ stylesheet: (tenantId, key) => signIns.get(tenantId)?.stylesheet(key) }),
       interactionRoutes({
         logger,
+        flows,
+        users,
+        secureCookies: broker.cookies.secure === 'auto' ? https : broker.cookies.secure,
+        flowSeconds: broker.tokens.interactionSeconds,
         tenantFor: (tenantId) => {
           const entry = providers.get(tenantId);
-          return entry ? { provider: entry.provider, tenant: entry.tenant, csp: cspByTenant.get(tenantId)! } : undefined;
+          const signIn = signIns.get(tenantId);
+          return entry && signIn ? { provider: entry.provider, tenant: entry.tenant, csp: cspByTenant.get(tenantId)!, signIn } : undefined;
         },
         testLogin: options.testLogin ? { users } : undefined,
       }),
@@ -159,6 +218,7 @@ export async function startPortico(options: StartOptions = {}): Promise<RunningP
       grace.unref();
       await closed;
       clearTimeout(grace);
+      await mailer.close();
       await store.close();
       logger.info('portico stopped');
     })();
@@ -166,6 +226,24 @@ export async function startPortico(options: StartOptions = {}): Promise<RunningP
   };
 
   return { config, url: broker.publicUrl, server, store, users, keys, providers, close };
+}
+
+/**
+ * Where sign-in forms may end up (CSP form-action applies to the redirects after a form post):
+ * the upstream IdPs' sign-in pages, as far as config tells them.
+ */
+function upstreamOrigins(entries: readonly ConnectorConfig[]): string[] {
+  const origins = new Set<string>();
+  for (const entry of entries) {
+    const candidates = Object.entries(entry)
+      .filter(([key, value]) => typeof value === 'string' && /(issuer|authority|authorizeUrl|ssoUrl|metadataUrl)$/i.test(key))
+      .map(([, value]) => value as string);
+    if (entry.kind === 'google' && !candidates.length) candidates.push('https://accounts.google.com');
+    if (entry.kind === 'microsoft' && !candidates.length) candidates.push('https://login.microsoftonline.com');
+    if (entry.kind === 'facebook' && !candidates.length) candidates.push('https://www.facebook.com');
+    for (const url of candidates) if (URL.canParse(url)) origins.add(new URL(url).origin);
+  }
+  return [...origins];
 }
 
 async function runServer(): Promise<void> {

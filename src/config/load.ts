@@ -24,6 +24,8 @@ import {
   SLUG,
   tenantFileSchema,
 } from './schema.ts';
+import { implicitEmailOtpEntry } from './sign-in.ts';
+import type { ConnectorConfig } from '../connectors/registry.ts';
 import type { BrokerConfig, BrokerFile, LoadedConfig, LogLevel, TenantConfig, TenantFile } from './types.ts';
 
 export type { LoadedConfig } from './types.ts';
@@ -134,7 +136,7 @@ export async function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.e
 function checkBroker(broker: SourceFile, overrides: EnvValues): BrokerFile | undefined {
   if (!broker.parsed) return undefined;
   const result = brokerFileSchema.safeParse(broker.data, { error: humanErrorMap });
-  broker.issues.push(...fromZodIssues(brokerFileSchema, result.error?.issues ?? []));
+  broker.issues.push(...fromZodIssues(brokerFileSchema, result.error?.issues ?? [], broker.data));
   const raw = isRecord(broker.data) ? broker.data : {};
   const fileRedisUrl = isRecord(raw['storage']) && isRecord(raw['storage']['redis']) ? raw['storage']['redis']['url'] : undefined;
   broker.issues.push(
@@ -157,7 +159,7 @@ function checkBroker(broker: SourceFile, overrides: EnvValues): BrokerFile | und
 function checkTenant(source: SourceFile, base: string): TenantFile | undefined {
   if (!source.parsed) return undefined;
   const result = tenantFileSchema.safeParse(source.data, { error: humanErrorMap });
-  source.issues.push(...fromZodIssues(tenantFileSchema, result.error?.issues ?? []));
+  source.issues.push(...fromZodIssues(tenantFileSchema, result.error?.issues ?? [], source.data));
   source.issues.push(...tenantRules(source.data));
   // The id is in the file and in its name so a file copied to start a new tenant cannot silently
   // keep serving the old tenant's id.
@@ -380,6 +382,7 @@ function resolveTenant(file: TenantFile, source: SourceFile): TenantConfig {
   return {
     ...file,
     file: source.display,
+    identityProviders: [...file.identityProviders, ...implicitEmailOtp(file)],
     apps: file.apps.map((app, index) => {
       const redirectUris = app.redirectUris ?? [];
       return {
@@ -393,6 +396,15 @@ function resolveTenant(file: TenantFile, source: SourceFile): TenantConfig {
       };
     }),
   };
+}
+
+/** Email passcodes are on unless switched off; an entry of kind email-otp tunes them. */
+function implicitEmailOtp(file: TenantFile): ConnectorConfig[] {
+  if (!file.emailOneTimePasscode.enabled || file.identityProviders.some((entry) => entry.kind === 'email-otp')) return [];
+  const implicit = implicitEmailOtpEntry();
+  // tenantRules reported the problem when the kind cannot run on defaults alone.
+  if (!('entry' in implicit)) throw new ConfigError([`internal: ${implicit.problem}`]);
+  return [implicit.entry];
 }
 
 function hashSources(sources: SourceFile[]): string {

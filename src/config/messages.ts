@@ -99,8 +99,18 @@ export const humanErrorMap: z.core.$ZodErrorMap = (issue) => {
     }
     case 'invalid_format':
       return 'has an invalid format';
-    case 'invalid_union':
+    case 'invalid_union': {
+      // A discriminated union (`identityProviders[]` by `kind`) whose key names no member.
+      const options: unknown = 'options' in issue ? issue.options : undefined;
+      if (issue.discriminator !== undefined && Array.isArray(options)) {
+        const values = options.map(String);
+        const given = isRecord(issue.input) ? issue.input[issue.discriminator] : undefined;
+        if (given === undefined) return `is required (one of: ${values.join(', ')})`;
+        const hint = typeof given === 'string' ? didYouMean(given, values) : '';
+        return `must be one of: ${values.join(', ')}${hint}`;
+      }
       return 'has an invalid value';
+    }
     case 'unrecognized_keys':
       return 'unknown key';
     default:
@@ -108,12 +118,19 @@ export const humanErrorMap: z.core.$ZodErrorMap = (issue) => {
   }
 };
 
-/** zod issues as config issues: one per unknown key, with a suggestion from the keys allowed there. */
-export function fromZodIssues(schema: z.ZodType, issues: readonly z.core.$ZodIssue[]): Issue[] {
+/**
+ * zod issues as config issues: one per unknown key, with a suggestion from the keys allowed
+ * there. `data` is the document that was parsed: within a discriminated union the allowed keys
+ * are those of the member its discriminator selects.
+ */
+export function fromZodIssues(schema: z.ZodType, issues: readonly z.core.$ZodIssue[], data: unknown): Issue[] {
   return issues.flatMap((issue): Issue[] => {
     const path = issue.path.map((segment) => (typeof segment === 'symbol' ? String(segment) : segment));
+    if (issue.code === 'invalid_union' && issue.discriminator !== undefined) {
+      return [{ path, message: issue.message }, ...misspeltDiscriminator(path, issue.discriminator, data)];
+    }
     if (issue.code === 'unrecognized_keys') {
-      const here = schemaAt(schema, path);
+      const here = schemaAt(schema, path, data);
       const known = here ? Object.keys(shapeOf(here) ?? {}) : [];
       return issue.keys.map((key) => {
         const match = closest(key, known);
@@ -126,6 +143,30 @@ export function fromZodIssues(schema: z.ZodType, issues: readonly z.core.$ZodIss
     }
     return [{ path, message: issue.message }];
   });
+}
+
+/**
+ * `knd: saml` leaves the union without a member to check the entry against, so no unknown-key
+ * issue would name the typo: point at it here, which also silences the "kind: is required".
+ */
+function misspeltDiscriminator(path: PathSegment[], discriminator: string, data: unknown): Issue[] {
+  const entryPath = path.slice(0, -1);
+  const entry = valueAt(data, entryPath);
+  if (!isRecord(entry) || entry[discriminator] !== undefined) return [];
+  return Object.keys(entry).flatMap((key) =>
+    closest(key, [discriminator]) === undefined
+      ? []
+      : [{ path: [...entryPath, key], message: `unknown key (did you mean '${discriminator}'?)`, meant: path }],
+  );
+}
+
+function valueAt(data: unknown, path: readonly PathSegment[]): unknown {
+  let current = data;
+  for (const segment of path) {
+    if (typeof segment === 'number') current = Array.isArray(current) ? current[segment] : undefined;
+    else current = isRecord(current) ? current[segment] : undefined;
+  }
+  return current;
 }
 
 /**

@@ -3,7 +3,7 @@
  * what the loader accepts. A unit test fails when the committed file differs from this output.
  */
 import type { z } from 'zod';
-import { defOf, unwrap, type Unwrapped } from './schema-walk.ts';
+import { defOf, unwrap, variantsOf, type Unwrapped } from './schema-walk.ts';
 import { brokerFileSchema, tenantFileSchema } from './schema.ts';
 
 interface Row {
@@ -11,6 +11,15 @@ interface Row {
   type: string;
   default: string;
   description: string;
+}
+
+/** The keys of one member of a discriminated union (`identityProviders[]` with `kind: saml`). */
+interface VariantSection {
+  /** `identityProviders[]` */
+  at: string;
+  discriminator: string;
+  value: string;
+  rows: Row[];
 }
 
 const code = (text: string): string => `\`${text}\``;
@@ -50,8 +59,11 @@ function typeText(schema: z.ZodType): string {
       return `one of ${Object.values(def.entries ?? {}).map(code).join(', ')}`;
     case 'literal':
       return (def.values ?? []).map((value) => code(String(value))).join(', ');
-    case 'union':
+    case 'union': {
+      const union = variantsOf(schema);
+      if (union) return `mapping, by ${code(union.discriminator)}`;
       return (def.options ?? []).map((option) => typeText(unwrap(option).core)).join(' or ');
+    }
     case 'object':
       return 'mapping';
     case 'array': {
@@ -59,6 +71,8 @@ function typeText(schema: z.ZodType): string {
       const elementDef = defOf(element);
       const nonEmpty = (minLengthOf(schema) ?? 0) > 0 ? 'non-empty ' : '';
       if (elementDef.type === 'object') return `${nonEmpty}list of mappings`;
+      const union = variantsOf(element);
+      if (union) return `${nonEmpty}list of mappings, by ${code(union.discriminator)}`;
       if (elementDef.type === 'string') return `${nonEmpty}list of strings`;
       return `${nonEmpty}list, each ${typeText(element)}`;
     }
@@ -85,30 +99,77 @@ function describe(field: Unwrapped): string {
   return parts.filter((part) => part !== '').join(' ');
 }
 
-function rows(schema: z.ZodType, prefix = ''): Row[] {
+/**
+ * The rows of an object schema, depth first. The members of a discriminated union get their own
+ * sections (pushed to `sections`) instead of rows here: their keys differ by member.
+ */
+function rows(schema: z.ZodType, sections: VariantSection[], prefix = ''): Row[] {
   const def = defOf(unwrap(schema).core);
   return Object.entries(def.shape ?? {}).flatMap(([name, child]) => {
     const field = unwrap(child);
     const key = `${prefix}${name}`;
     const row: Row = { key, type: typeText(field.core), default: defaultText(field), description: describe(field) };
     const childDef = defOf(field.core);
-    if (childDef.type === 'object') return [row, ...rows(field.core, `${key}.`)];
+    if (childDef.type === 'object') return [row, ...rows(field.core, sections, `${key}.`)];
     if (childDef.type === 'array') {
       const element = unwrap(childDef.element!).core;
-      if (defOf(element).type === 'object') return [row, ...rows(element, `${key}[].`)];
+      if (defOf(element).type === 'object') return [row, ...rows(element, sections, `${key}[].`)];
+      variantSections(element, `${key}[]`, sections);
+    } else {
+      variantSections(field.core, key, sections);
     }
     return [row];
   });
 }
 
-/** Every key path of a file schema, as the reference names them (`apps[].redirectUris`). */
-export const listConfigKeys = (schema: z.ZodType): string[] => rows(schema).map((row) => row.key);
+function variantSections(schema: z.ZodType, at: string, sections: VariantSection[]): void {
+  const union = variantsOf(schema);
+  if (!union) return;
+  for (const variant of union.variants) {
+    const nested: VariantSection[] = [];
+    const all = rows(variant.schema, nested, `${at}.`);
+    // The discriminator first: it is what makes the other keys apply.
+    const first = `${at}.${union.discriminator}`;
+    const ordered = [...all.filter((row) => row.key === first), ...all.filter((row) => row.key !== first)];
+    sections.push({ at, discriminator: union.discriminator, value: variant.value, rows: ordered });
+    sections.push(...nested);
+  }
+}
 
-function table(schema: z.ZodType): string {
+/**
+ * Every key path of a file schema, as the reference names them (`apps[].redirectUris`); keys of
+ * a union member name it: `identityProviders[kind=saml].entityId`.
+ */
+export function listConfigKeys(schema: z.ZodType): string[] {
+  const sections: VariantSection[] = [];
+  const keys = rows(schema, sections).map((row) => row.key);
+  for (const section of sections) {
+    const named = `${section.at.replace(/\[\]$/, '')}[${section.discriminator}=${section.value}]`;
+    keys.push(...section.rows.map((row) => `${named}${row.key.slice(section.at.length)}`));
+  }
+  return keys;
+}
+
+function tableOf(tableRows: Row[]): string {
   return [
     '| Key | Type | Default | Description |',
     '| --- | --- | --- | --- |',
-    ...rows(schema).map((row) => `| ${code(row.key)} | ${cell(row.type)} | ${cell(row.default)} | ${cell(row.description)} |`),
+    ...tableRows.map((row) => `| ${code(row.key)} | ${cell(row.type)} | ${cell(row.default)} | ${cell(row.description)} |`),
+  ].join('\n');
+}
+
+/** The schema's table, then one subsection per union member. */
+function table(schema: z.ZodType): string {
+  const sections: VariantSection[] = [];
+  const main = tableOf(rows(schema, sections));
+  return [
+    main,
+    ...sections.flatMap((section) => [
+      '',
+      `### ${code(section.at)} with ${code(`${section.discriminator}: ${section.value}`)}`,
+      '',
+      tableOf(section.rows),
+    ]),
   ].join('\n');
 }
 
@@ -152,9 +213,9 @@ export function renderConfigReference(): string {
     '(the default applies when the variable is unset or empty). An unquoted value that is exactly one',
     'reference becomes a number or boolean when the variable holds one; quote it to keep a string.',
     '',
-    'Secrets (`keys.encryptionSecret`, `mail.smtp.password`, `apps[].secret`) must be written as exactly',
-    'one reference: a literal secret is an error. A secret taken from its `:-default` is meant for demos',
-    'only, and Portico warns about it at start-up.',
+    'Secrets (`keys.encryptionSecret`, `mail.smtp.password`, `apps[].secret`, and the identity provider',
+    'keys marked as secrets below) must be written as exactly one reference: a literal secret is an error.',
+    'A secret taken from its `:-default` is meant for demos only, and Portico warns about it at start-up.',
     '',
     '## Environment variables',
     '',
@@ -170,6 +231,11 @@ export function renderConfigReference(): string {
     '',
     'Domains must be unique across all tenants. App ids (client_id), api ids and api identifiers must be',
     'unique within the tenant.',
+    '',
+    "Identity provider ids and partner ids are unique within the tenant. An email domain is routed to at",
+    "most one identity provider (a kind's default domains count) and belongs to at most one partner; none",
+    "may be one of the tenant's own domains. Each identity provider entry has the keys of its `kind`,",
+    'listed in the sections after the table.',
     '',
     table(tenantFileSchema),
   ].join('\n')}\n`;

@@ -7,6 +7,7 @@
 import type { Issue } from './messages.ts';
 import { isRecord, type PathSegment } from './schema-walk.ts';
 import { originProblem, redirectUriProblem, type AppTypeName } from './schema.ts';
+import { signInRules } from './sign-in-rules.ts';
 
 const APP_TYPES: readonly string[] = ['web', 'spa', 'native', 'daemon'];
 const PUBLIC_CLIENTS: readonly string[] = ['spa', 'native'];
@@ -70,12 +71,18 @@ export function tenantRules(raw: unknown): Issue[] {
   apps?.forEach((app, index) => {
     if (isRecord(app)) appRules(app, ['apps', index], knownApis, issues);
   });
+
+  signInRules(raw, issues);
   return issues;
 }
 
 function appRules(app: Record<string, unknown>, at: PathSegment[], knownApis: string[], issues: Issue[]): void {
   const add = (path: PathSegment[], message: string) => issues.push({ path: [...at, ...path], message });
   const type = typeof app['type'] === 'string' && APP_TYPES.includes(app['type']) ? (app['type'] as AppTypeName) : undefined;
+
+  if (type === 'daemon' && app['selfServiceSignUp'] === true) {
+    add(['selfServiceSignUp'], 'not allowed for daemon apps (they sign in no users)');
+  }
 
   if (type === 'web' || type === 'daemon') {
     if (app['secret'] === undefined) add(['secret'], `is required for ${type} apps (as \${env:NAME})`);

@@ -22,6 +22,8 @@ interface AnyDef {
   shape?: Record<string, z.ZodType>;
   element?: z.ZodType;
   options?: readonly z.ZodType[];
+  /** Set on discriminated unions: the key whose value selects the member. */
+  discriminator?: string;
   entries?: Record<string, string>;
   values?: readonly unknown[];
   defaultValue?: unknown;
@@ -69,16 +71,56 @@ export const shapeOf = (schema: z.ZodType): Record<string, z.ZodType> | undefine
   return def.type === 'object' ? def.shape : undefined;
 };
 
-/** The schema of the value at `path` (array indexes step into elements), if the path exists. */
-export function schemaAt(schema: z.ZodType, path: readonly PathSegment[]): z.ZodType | undefined {
+/** One member of a discriminated union and the discriminator value that selects it. */
+export interface Variant {
+  value: string;
+  schema: z.ZodType;
+}
+
+/** The members of a discriminated union, in declaration order; undefined for anything else. */
+export function variantsOf(schema: z.ZodType): { discriminator: string; variants: Variant[] } | undefined {
+  const def = defOf(unwrap(schema).core);
+  if (def.type !== 'union' || def.discriminator === undefined) return undefined;
+  const discriminator = def.discriminator;
+  const variants = (def.options ?? []).flatMap((option) => {
+    const values = (option._zod as { propValues?: Record<string, Set<unknown>> }).propValues?.[discriminator] ?? new Set();
+    return [...values].flatMap((value) => (typeof value === 'string' ? [{ value, schema: option }] : []));
+  });
+  return { discriminator, variants };
+}
+
+/**
+ * `schema` itself, or for a discriminated union the member `data` selects (undefined when the
+ * data names no member: the union reports that itself).
+ */
+export function resolveVariant(schema: z.ZodType, data: unknown): z.ZodType | undefined {
+  const union = variantsOf(schema);
+  if (union === undefined) return schema;
+  const value = isRecord(data) ? data[union.discriminator] : undefined;
+  return union.variants.find((variant) => variant.value === value)?.schema;
+}
+
+/**
+ * The schema of the value at `path` (array indexes step into elements), if the path exists.
+ * `data` is the document the path points into, needed to step through discriminated unions.
+ */
+export function schemaAt(schema: z.ZodType, path: readonly PathSegment[], data?: unknown): z.ZodType | undefined {
   let current: z.ZodType | undefined = schema;
+  let value: unknown = data;
   for (const segment of path) {
     if (current === undefined) return undefined;
+    current = resolveVariant(current, value);
+    if (current === undefined) return undefined;
     const def = defOf(unwrap(current).core);
-    if (typeof segment === 'number') current = def.type === 'array' ? def.element : undefined;
-    else current = def.type === 'object' ? def.shape?.[segment] : undefined;
+    if (typeof segment === 'number') {
+      current = def.type === 'array' ? def.element : undefined;
+      value = Array.isArray(value) ? value[segment] : undefined;
+    } else {
+      current = def.type === 'object' ? def.shape?.[segment] : undefined;
+      value = isRecord(value) ? value[segment] : undefined;
+    }
   }
-  return current;
+  return current === undefined ? undefined : resolveVariant(current, value);
 }
 
 /** Every path in `data` whose schema is marked `secret`, with the value found there. */
@@ -86,6 +128,9 @@ export function findSecretPaths(schema: z.ZodType, data: unknown, path: PathSegm
   const { core, meta } = unwrap(schema);
   if (data === undefined) return [];
   if (meta.secret) return [path];
+  const variant = resolveVariant(core, data);
+  if (variant === undefined) return [];
+  if (variant !== core) return findSecretPaths(variant, data, path);
   const def = defOf(core);
   if (def.type === 'object' && isRecord(data)) {
     return Object.entries(def.shape ?? {}).flatMap(([key, child]) =>

@@ -14,26 +14,15 @@
  * the raw data even when zod rejects other parts of the file, so every problem shows at once.
  */
 import { z } from 'zod';
+import { brandingSchema } from './branding.ts';
+import { HTTPS_ONLY, checked, domainProblem, isLoopbackHost, publicUrlProblem, slug } from './primitives.ts';
+import { emailOneTimePasscodeSchema, identityProviderSchema, partnerSchema, signInSchema } from './sign-in.ts';
+
+export { isLoopbackHost, publicUrlProblem, SLUG } from './primitives.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Value checks shared by the schema, the cross-key rules and environment overrides. Each returns
 // the problem in words, or undefined when the value is fine.
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-const HTTPS_ONLY = 'must use https (http is allowed only for localhost, 127.0.0.1 and [::1])';
-
-export const isLoopbackHost = (hostname: string): boolean => LOOPBACK_HOSTS.has(hostname.toLowerCase());
-
-export function publicUrlProblem(value: string): string | undefined {
-  if (!URL.canParse(value)) return 'must be an absolute URL (like https://id.example.com)';
-  const url = new URL(value);
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must be an http or https URL';
-  if (value.includes('?')) return 'must not contain a query (?...)';
-  if (value.includes('#')) return 'must not contain a fragment (#...)';
-  if (url.username !== '' || url.password !== '') return 'must not contain a user name or password';
-  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) return HTTPS_ONLY;
-  return undefined;
-}
 
 /** Drops the trailing slash (issuers are built by appending paths) and normalises host case. */
 export function normalizePublicUrl(value: string): string {
@@ -95,13 +84,6 @@ function apiIdentifierProblem(value: string): string | undefined {
   return undefined;
 }
 
-const DNS_NAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-
-function domainProblem(value: string): string | undefined {
-  if (value !== value.toLowerCase()) return 'must be lowercase';
-  return DNS_NAME.test(value) ? undefined : 'must be a DNS name like contoso.com';
-}
-
 function mailFromProblem(value: string): string | undefined {
   const address = '[^\\s@<>]+@[^\\s@<>]+';
   return new RegExp(`^(?:${address}|[^<>]*<${address}>)$`).test(value)
@@ -109,18 +91,8 @@ function mailFromProblem(value: string): string | undefined {
     : 'must be an email address, optionally with a name (like Portico <no-reply@example.com>)';
 }
 
-const checked = (problem: (value: string) => string | undefined) =>
-  z.string().superRefine((value, ctx) => {
-    const message = problem(value);
-    if (message !== undefined) ctx.addIssue({ code: 'custom', message });
-  });
-
 // ---------------------------------------------------------------------------------------------
 // Building blocks
-
-export const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const slug = () =>
-  z.string().regex(SLUG, 'must be 1-63 lowercase letters, digits or hyphens, starting with a letter or digit');
 
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -372,6 +344,10 @@ export const appSchema = z.strictObject({
     description: 'Algorithm of ID tokens for this app.',
     defaultText: '`keys.idTokenSigningAlg`',
   }),
+  selfServiceSignUp: z.boolean().default(false).meta({
+    description:
+      'false: only guests already in the directory (invited, or members) may sign in to this app. true: the first sign-in of someone unknown creates the guest. Not allowed for daemon apps, which sign in no one.',
+  }),
 });
 
 export const tenantFileSchema = z.strictObject({
@@ -384,6 +360,16 @@ export const tenantFileSchema = z.strictObject({
       description:
         "The tenant's DNS domains, lowercase, unique across all tenants. The first is the primary domain, used in guest user principal names.",
     }),
+  branding: brandingSchema.optional().meta({ description: "The tenant's own branding of its sign-in pages." }),
+  partners: z.array(partnerSchema).default([]).meta({
+    description: 'Partner organisations whose people are guests here: how to recognise them, and their branding.',
+  }),
+  identityProviders: z.array(identityProviderSchema).default([]).meta({
+    description:
+      'Upstream identity providers guests sign in with, one entry per connector; `kind` decides the other keys (see the sections below). Ids and email domains must be unique within the tenant.',
+  }),
+  emailOneTimePasscode: emailOneTimePasscodeSchema.prefault({}).meta({ description: 'Email one-time passcodes for guests.' }),
+  signIn: signInSchema.prefault({}).meta({ description: 'How guests sign in.' }),
   apis: z.array(apiSchema).default([]).meta({ description: 'Resource servers (apis) of the tenant.' }),
   apps: z.array(appSchema).default([]).meta({ description: 'OIDC clients (apps) of the tenant.' }),
 });

@@ -4,6 +4,9 @@
  * that depend on other keys, absolute paths), which the file itself may leave out.
  */
 import type { z } from 'zod';
+import type { ConnectorConfig } from '../connectors/registry.ts';
+import type { brandingSchema } from './branding.ts';
+import type { connectorGroupSchema, partnerSchema } from './sign-in.ts';
 import type {
   apiSchema,
   appSchema,
@@ -45,6 +48,13 @@ export interface BrokerConfig extends Omit<BrokerFile, 'publicUrl' | 'storage' |
 
 export type ApiConfig = z.output<typeof apiSchema>;
 
+/** Sign-in page branding (the tenant's, or a partner's); colours are `#rrggbb`. */
+export type Branding = z.output<typeof brandingSchema>;
+/** A partner organisation whose people are guests of the tenant. */
+export type PartnerConfig = z.output<typeof partnerSchema>;
+/** `federation` (SAML, OIDC), `social` (Google, Microsoft, Facebook), `emailOtp`. */
+export type RedemptionGroup = z.output<typeof connectorGroupSchema>;
+
 type AppFile = z.output<typeof appSchema>;
 
 export interface AppConfig extends Omit<AppFile, 'redirectUris' | 'grantTypes' | 'corsOrigins'> {
@@ -56,10 +66,19 @@ export interface AppConfig extends Omit<AppFile, 'redirectUris' | 'grantTypes' |
   corsOrigins: string[];
 }
 
-export interface TenantConfig extends Omit<TenantFile, 'apps'> {
+export interface TenantConfig extends Omit<TenantFile, 'apps' | 'identityProviders' | 'signIn' | 'emailOneTimePasscode' | 'branding' | 'partners'> {
   /** The file as shown in messages, relative to the working directory when inside it. */
   file: string;
   apps: AppConfig[];
+  /**
+   * In file order; when email passcodes are on and no entry has kind `email-otp`, the implicit
+   * one (id `email`, the kind's defaults) comes last.
+   */
+  identityProviders: ConnectorConfig[];
+  signIn: { redemptionOrder: RedemptionGroup[] };
+  emailOneTimePasscode: { enabled: boolean };
+  branding?: Branding;
+  partners: PartnerConfig[];
 }
 
 export interface PorticoConfig {

@@ -54,7 +54,9 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
       );
     });
 
-    const route = tenantId && !rest.startsWith('/interaction/') ? deps.providerFor(tenantId) : undefined;
+    // The sign-in pages and upstream callbacks live under the tenant's path but are Portico's own.
+    const ownPage = rest.startsWith('/interaction/') || rest.startsWith('/federation/');
+    const route = tenantId && !ownPage ? deps.providerFor(tenantId) : undefined;
     if (route) {
       setProviderSecurityHeaders(res, route.csp, deps.https);
       // oidc-provider derives its mount path from originalUrl minus url: this is how an issuer

@@ -5,12 +5,13 @@ import type { ServerResponse } from 'node:http';
  * `form-action` lists the tenant's app origins because browsers apply it to the redirect that
  * follows a form post (sign-in and sign-out forms end on the app).
  */
-export function contentSecurityPolicy(formActionOrigins: readonly string[] = []): string {
+export function contentSecurityPolicy(origins: { formAction?: readonly string[]; images?: readonly string[] } = {}): string {
+  const formActionOrigins = [...new Set(origins.formAction ?? [])];
   return [
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self' data: https:",
+    `img-src 'self' data:${(origins.images ?? []).map((o) => ` ${o}`).join('')}`,
     "font-src 'self'",
     "connect-src 'self'",
     `form-action 'self'${formActionOrigins.map((o) => ` ${o}`).join('')}`,

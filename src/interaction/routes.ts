@@ -2,38 +2,58 @@ import express, { Router, type Request, type Response } from 'express';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { TenantConfig } from '../config/types.ts';
+import { UpstreamError, type CodeConnector, type Connector, type UpstreamIdentity } from '../connectors/types.ts';
 import type { UserDirectory } from '../directory/users.ts';
 import { requestIdOf } from '../http/express-app.ts';
 import type { Logger } from '../shared/logger.ts';
 import { html } from '../ui/html.ts';
 import { renderPage } from '../ui/layout.ts';
+import { format, messagesFor, type MessageKey } from '../ui/messages.ts';
+import { codePage, emailPage, messagePage, pickerPage, type SignInPageContext } from '../ui/sign-in-pages.ts';
+import { csrfMatches, type FlowStore, type SignInFlow } from './flow.ts';
+import { resolveGuest } from './guest-resolution.ts';
+import { discoverHomeRealm, emailDomain } from './home-realm.ts';
+import { normaliseEmail } from '../shared/email.ts';
+import type { TenantSignIn } from './tenant-sign-in.ts';
 
 export interface InteractionTenant {
   readonly provider: Provider;
   readonly tenant: TenantConfig;
   readonly csp: string;
+  readonly signIn: TenantSignIn;
 }
 
 export interface InteractionDeps {
   readonly tenantFor: (tenantId: string) => InteractionTenant | undefined;
+  readonly flows: FlowStore;
+  readonly users: UserDirectory;
   readonly logger: Logger;
+  readonly secureCookies: boolean;
+  /** Seconds a sign-in may take; the flow cookie lives as long. */
+  readonly flowSeconds: number;
   /**
    * A sign-in step that takes a user id and signs that user in with no credential. Only the test
-   * harness passes this (createPortico({ testLogin })); the server entry point never does, and no
+   * harness passes this (startPortico({ testLogin })); the server entry point never does, and no
    * config key or environment variable can turn it on.
    */
   readonly testLogin?: { readonly users: UserDirectory } | undefined;
 }
 
+const FLOW_COOKIE = 'portico_flow';
+/** SAML responses are posted whole; anything larger than this is refused before parsing. */
+const MAX_ACS_BODY = '512kb';
+
 /**
- * The sign-in flow's pages, between the provider's authorization endpoint and its resume. Until
- * upstream connectors exist the login step ends on a page that says no sign-in method is set up.
+ * The sign-in flow's pages and upstream callbacks, between the provider's authorization endpoint
+ * and its resume: identifier-first home-realm discovery, the IdP picker, the upstream round trip
+ * or the email passcode, then the mapping to a guest of the tenant.
  */
 export function interactionRoutes(deps: InteractionDeps): Router {
   const router = Router();
-  const path = '/:tenant/v2.0/interaction/:uid';
+  const base = '/:tenant/v2.0/interaction/:uid';
+  const form = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
 
-  router.get(path, async (req, res) => {
+  router.get(base, async (req, res) => {
     const target = tenantOr404(deps, req, res);
     if (!target) return;
     const details = await interactionOrExpired(target, req, res);
@@ -45,21 +65,118 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       await target.provider.interactionFinished(req, res, { consent: { grantId: details.grantId } }, { mergeWithLastSubmission: true });
       return;
     }
-    res.status(200).type('html').send(
-      renderPage({
-        title: `Sign in to ${target.tenant.displayName}`,
-        correlationId: requestIdOf(req),
-        body: html`<h1>Sign in to ${target.tenant.displayName}</h1>
-<p>No sign-in method is configured for ${target.tenant.displayName} yet, so nobody can sign in here.</p>
-<p>If you are the administrator, add an identity provider to the tenant's configuration.</p>
-${deps.testLogin ? testLoginForm(req) : ''}`,
-      }),
-    );
+    let flow = await deps.flows.getForBrowser(details.uid, browserKeyFor(req, details.uid));
+    if (!flow) {
+      const params = details.params as Record<string, unknown>;
+      const hints = {
+        ...(typeof params['login_hint'] === 'string' ? { loginHint: params['login_hint'] } : {}),
+        ...(typeof params['domain_hint'] === 'string' ? { domainHint: params['domain_hint'] } : {}),
+        ...(typeof params['idp'] === 'string' ? { idp: params['idp'] } : {}),
+      };
+      const begun = await deps.flows.begin({ uid: details.uid, tenantId: target.tenant.id, clientId: String(params['client_id']), hints });
+      setFlowCookie(deps, res, target.tenant.id, details.uid, begun.browserKey);
+      flow = begun.flow;
+      const hintedEmail = hints.loginHint ? normaliseEmail(hints.loginHint) : undefined;
+      if (hintedEmail || hints.domainHint || hints.idp) {
+        // Hints skip the steps they answer: an email, a domain or the IdP itself.
+        if (hintedEmail) flow = await deps.flows.identify(flow.uid, { email: hintedEmail, partnerId: target.signIn.partnerForDomain(emailDomain(hintedEmail))?.id });
+        await discoverAndProceed(deps, target, req, res, flow, { email: hintedEmail, domainHint: hints.domainHint, idpHint: hints.idp });
+        return;
+      }
+    }
+    renderStep(deps, target, req, res, flow);
+  });
+
+  router.post(`${base}/email`, form, async (req, res) => {
+    const context = await flowForPost(deps, req, res);
+    if (!context) return;
+    const { target, flow } = context;
+    const email = normaliseEmail(typeof req.body.email === 'string' ? req.body.email : '');
+    if (!email) {
+      res.status(400).type('html').send(emailPage(pageContext(target, req, flow), { email: String(req.body.email ?? '').slice(0, 320), error: 'emailInvalid' }));
+      return;
+    }
+    const identified = await deps.flows.identify(flow.uid, { email, partnerId: target.signIn.partnerForDomain(emailDomain(email))?.id });
+    await discoverAndProceed(deps, target, req, res, identified, { email });
+  });
+
+  router.post(`${base}/choose`, form, async (req, res) => {
+    const context = await flowForPost(deps, req, res);
+    if (!context) return;
+    const { target, flow } = context;
+    const chosen = typeof req.body.idp === 'string' ? req.body.idp : '';
+    if (flow.step !== 'choose' || !flow.candidates?.includes(chosen)) {
+      renderStep(deps, target, req, res, flow, 400);
+      return;
+    }
+    await startConnector(deps, target, req, res, flow, target.signIn.connector(chosen)!);
+  });
+
+  router.post(`${base}/code`, form, async (req, res) => {
+    const context = await flowForPost(deps, req, res);
+    if (!context) return;
+    const { target, flow } = context;
+    const connector = flow.connectorId ? target.signIn.connector(flow.connectorId) : undefined;
+    if (flow.step !== 'code' || !connector || connector.capability !== 'code' || !flow.email) {
+      renderStep(deps, target, req, res, flow, 400);
+      return;
+    }
+    const code = typeof req.body.code === 'string' ? req.body.code.replace(/\s+/g, '') : '';
+    try {
+      const identity = await connector.verify({ flowId: flow.uid, email: flow.email, code, clientIp: clientIp(req) });
+      await deps.flows.identified(flow.uid, identity);
+      res.redirect(303, `${actionBase(target, flow)}/continue`);
+    } catch (error) {
+      if (!(error instanceof UpstreamError)) throw error;
+      deps.logger.info({ requestId: requestIdOf(req), tenant: target.tenant.id, connector: connector.id, code: error.code }, 'passcode refused');
+      const messages = messagesFor();
+      const message = error.code in messages ? format(messages[error.code as MessageKey], { seconds: 60 }) : messages.invalid_code;
+      res.status(400).type('html').send(codePage(pageContext(target, req, flow), { email: flow.email, minutes: target.signIn.codeLifetimeMinutes(connector.id), error: message }));
+    }
+  });
+
+  router.post(`${base}/resend`, form, async (req, res) => {
+    const context = await flowForPost(deps, req, res);
+    if (!context) return;
+    const { target, flow } = context;
+    const connector = flow.connectorId ? target.signIn.connector(flow.connectorId) : undefined;
+    if (flow.step !== 'code' || !connector || connector.capability !== 'code' || !flow.email) {
+      renderStep(deps, target, req, res, flow, 400);
+      return;
+    }
+    const sent = await sendCode(deps, target, req, flow, connector, flow.email);
+    const ctx = pageContext(target, req, flow);
+    const view =
+      sent.status === 'sent'
+        ? { notice: ctx.messages.codeResent }
+        : { error: format(ctx.messages.throttled, { seconds: sent.retryAfterSeconds }) };
+    res.status(sent.status === 'sent' ? 200 : 429).type('html').send(codePage(ctx, { email: flow.email, minutes: target.signIn.codeLifetimeMinutes(connector.id), ...view }));
+  });
+
+  router.post(`${base}/restart`, form, async (req, res) => {
+    const context = await flowForPost(deps, req, res);
+    if (!context) return;
+    await deps.flows.restart(context.flow.uid);
+    res.redirect(303, actionBase(context.target, context.flow));
+  });
+
+  router.get(`${base}/continue`, async (req, res) => {
+    const target = tenantOr404(deps, req, res);
+    if (!target) return;
+    const details = await interactionOrExpired(target, req, res);
+    if (!details) return;
+    const flow = await deps.flows.getForBrowser(details.uid, browserKeyFor(req, details.uid));
+    if (!flow || flow.step !== 'identified' || !flow.identity) {
+      // Not this browser's flow (a response replayed into another browser), or a step skipped.
+      expired(res, req, target, 400);
+      return;
+    }
+    await finishSignIn(deps, target, req, res, flow, flow.identity);
   });
 
   if (deps.testLogin) {
     const { users } = deps.testLogin;
-    router.post(`${path}/test-login`, express.urlencoded({ extended: false, limit: '4kb' }), async (req, res) => {
+    router.post(`${base}/test-login`, form, async (req, res) => {
       const target = tenantOr404(deps, req, res);
       if (!target) return;
       const details = await interactionOrExpired(target, req, res);
@@ -74,15 +191,324 @@ ${deps.testLogin ? testLoginForm(req) : ''}`,
     });
   }
 
+  // Upstream IdPs send the browser back here: one callback URL per connector (mix-up defence).
+  const federation = '/:tenant/v2.0/federation/:connector';
+  router.get(`${federation}/callback`, async (req, res) => {
+    const target = tenantOr404(deps, req, res);
+    if (!target) return;
+    const connector = target.signIn.connector(String(req.params['connector']));
+    const cookie = readFlowCookie(req);
+    const flow = cookie ? await deps.flows.getForBrowser(cookie.uid, cookie.key) : undefined;
+    if (!connector || connector.capability !== 'redirect' || !flow || flow.step !== 'upstream' || flow.connectorId !== connector.id) {
+      expired(res, req, target, 400);
+      return;
+    }
+    const callbackUrl = new URL(req.originalUrl, target.signIn.tenantBaseUrl);
+    await completeUpstream(deps, target, req, res, flow, connector, () =>
+      connector.handleCallback(callbackUrl, flow.connectorState ?? {}, startContext(target, flow, connector)),
+    );
+  });
+
+  router.post(`${federation}/acs`, express.urlencoded({ extended: false, limit: MAX_ACS_BODY, parameterLimit: 5 }), async (req, res) => {
+    const target = tenantOr404(deps, req, res);
+    if (!target) return;
+    const connector = target.signIn.connector(String(req.params['connector']));
+    const relayState = typeof req.body?.RelayState === 'string' ? req.body.RelayState : '';
+    const samlResponse = typeof req.body?.SAMLResponse === 'string' ? req.body.SAMLResponse : '';
+    // The IdP posts cross-site, so the (SameSite=Lax) flow cookie is not sent here: the flow is
+    // found by RelayState and the response is bound to it by InResponseTo; the browser check
+    // happens on /continue, a top-level GET where the cookie is sent.
+    const flow = relayState ? await deps.flows.get(relayState) : undefined;
+    if (!connector || connector.capability !== 'saml-post' || !flow || flow.tenantId !== target.tenant.id || flow.step !== 'upstream' || flow.connectorId !== connector.id || !samlResponse) {
+      expired(res, req, target, 400);
+      return;
+    }
+    await completeUpstream(deps, target, req, res, flow, connector, () =>
+      connector.handlePost({ SAMLResponse: samlResponse, RelayState: relayState }, flow.connectorState ?? {}, startContext(target, flow, connector)),
+    );
+  });
+
+  router.get(`${federation}/metadata`, (req, res) => {
+    const target = tenantOr404(deps, req, res);
+    if (!target) return;
+    const connector = target.signIn.connector(String(req.params['connector']));
+    if (!connector || connector.capability !== 'saml-post') {
+      res.status(404).type('text').send('no SAML connector with this id');
+      return;
+    }
+    res.type('application/samlmetadata+xml').send(connector.metadata());
+  });
+
   return router;
 }
 
-function testLoginForm(req: Request) {
-  return html`<form method="post" action="${req.path}/test-login" data-testid="test-login">
+async function discoverAndProceed(
+  deps: InteractionDeps,
+  target: InteractionTenant,
+  req: Request,
+  res: Response,
+  flow: SignInFlow,
+  input: { email?: string | undefined; domainHint?: string | undefined; idpHint?: string | undefined },
+): Promise<void> {
+  const discovery = discoverHomeRealm({ idps: target.signIn.summaries, redemptionOrder: target.tenant.signIn.redemptionOrder, ...input });
+  deps.logger.debug({ requestId: requestIdOf(req), tenant: target.tenant.id, trace: discovery.trace }, 'home-realm discovery');
+  const [only, ...others] = discovery.candidates;
+  if (!only) {
+    res.status(200).type('html').send(
+      messagePage(pageContext(target, req, flow), { title: t(target, 'noMethodsTitle'), body: t(target, 'noMethodsBody'), testId: 'no-methods' }),
+    );
+    return;
+  }
+  if (others.length > 0) {
+    await deps.flows.offer(flow.uid, discovery.candidates);
+    res.redirect(303, actionBase(target, flow));
+    return;
+  }
+  await startConnector(deps, target, req, res, flow, target.signIn.connector(only)!);
+}
+
+async function startConnector(
+  deps: InteractionDeps,
+  target: InteractionTenant,
+  req: Request,
+  res: Response,
+  flow: SignInFlow,
+  connector: Connector,
+): Promise<void> {
+  const partnerId = target.signIn.partnerOfConnector(connector.id) ?? flow.partnerId;
+  if (connector.capability === 'code') {
+    if (!flow.email) {
+      // A passcode needs an address: ask for it (an idp hint can land here first).
+      await deps.flows.restart(flow.uid);
+      res.redirect(303, actionBase(target, flow));
+      return;
+    }
+    const sent = await sendCode(deps, target, req, flow, connector, flow.email);
+    const waiting = await deps.flows.awaitCode(flow.uid, { connectorId: connector.id, email: flow.email });
+    if (sent.status === 'throttled') {
+      res.status(429).type('html').send(
+        codePage(pageContext(target, req, waiting), {
+          email: flow.email,
+          minutes: target.signIn.codeLifetimeMinutes(connector.id),
+          error: format(messagesFor().throttled, { seconds: sent.retryAfterSeconds }),
+        }),
+      );
+      return;
+    }
+    res.redirect(303, actionBase(target, flow));
+    return;
+  }
+  try {
+    const started = await connector.start(startContext(target, flow, connector));
+    await deps.flows.startUpstream(flow.uid, { connectorId: connector.id, state: started.state, partnerId });
+    res.redirect(303, started.redirectUrl);
+  } catch (error) {
+    if (!(error instanceof UpstreamError)) throw error;
+    upstreamFailed(deps, target, req, res, flow, connector, error);
+  }
+}
+
+async function sendCode(deps: InteractionDeps, target: InteractionTenant, req: Request, flow: SignInFlow, connector: CodeConnector, email: string) {
+  const result = await connector.send({ flowId: flow.uid, email, clientIp: clientIp(req), tenantDisplayName: target.tenant.displayName });
+  deps.logger.info({ requestId: requestIdOf(req), tenant: target.tenant.id, connector: connector.id, status: result.status }, 'passcode requested');
+  return result;
+}
+
+async function completeUpstream(
+  deps: InteractionDeps,
+  target: InteractionTenant,
+  req: Request,
+  res: Response,
+  flow: SignInFlow,
+  connector: Connector,
+  complete: () => Promise<UpstreamIdentity>,
+): Promise<void> {
+  let identity: UpstreamIdentity;
+  try {
+    identity = await complete();
+  } catch (error) {
+    if (!(error instanceof UpstreamError)) throw error;
+    upstreamFailed(deps, target, req, res, flow, connector, error);
+    return;
+  }
+  await deps.flows.identified(flow.uid, identity);
+  res.redirect(303, `${actionBase(target, flow)}/continue`);
+}
+
+function upstreamFailed(
+  deps: InteractionDeps,
+  target: InteractionTenant,
+  req: Request,
+  res: Response,
+  flow: SignInFlow,
+  connector: Connector,
+  error: UpstreamError,
+): void {
+  deps.logger.warn(
+    { requestId: requestIdOf(req), tenant: target.tenant.id, connector: connector.id, code: error.code, reason: error.message },
+    'upstream sign-in failed',
+  );
+  const messages = messagesFor();
+  const key = (error.code in messages ? error.code : 'invalid_response') as MessageKey;
+  res.status(error.code === 'upstream_unavailable' ? 504 : 400).type('html').send(
+    messagePage(pageContext(target, req, flow), {
+      title: messages.upstreamErrorTitle,
+      body: format(messages[key], { idp: connector.displayName, seconds: 60 }),
+      testId: `upstream-error-${error.code}`,
+    }),
+  );
+}
+
+async function finishSignIn(
+  deps: InteractionDeps,
+  target: InteractionTenant,
+  req: Request,
+  res: Response,
+  flow: SignInFlow,
+  identity: UpstreamIdentity,
+): Promise<void> {
+  const app = target.tenant.apps.find((a) => a.id === flow.clientId);
+  const resolution = await resolveGuest({
+    directory: deps.users,
+    tenantId: target.tenant.id,
+    primaryDomain: target.tenant.domains[0]!,
+    selfServiceSignUp: app?.selfServiceSignUp ?? false,
+    identity,
+  });
+  const log = { requestId: requestIdOf(req), tenant: target.tenant.id, client: flow.clientId, idp: identity.idp, connector: identity.connectorId };
+  if (resolution.outcome !== 'signed-in') {
+    deps.logger.info({ ...log, outcome: resolution.outcome }, 'sign-in refused');
+    const ctx = pageContext(target, req, flow);
+    const pages = {
+      'not-invited': () => ({
+        title: t(target, 'notInvitedTitle'),
+        body: resolution.outcome === 'not-invited' && resolution.email ? t(target, 'notInvitedBody', { email: resolution.email }) : t(target, 'notInvitedBodyNoEmail'),
+        testId: 'not-invited',
+      }),
+      'no-verified-email': () => ({ title: t(target, 'noVerifiedEmailTitle'), body: t(target, 'noVerifiedEmailBody'), testId: 'no-verified-email' }),
+      disabled: () => ({ title: t(target, 'disabledTitle'), body: t(target, 'disabledBody'), testId: 'disabled', tryAnotherWay: false }),
+      'other-identity': () => ({ title: t(target, 'otherIdentityTitle'), body: t(target, 'otherIdentityBody'), testId: 'other-identity' }),
+    } as const;
+    res.status(403).type('html').send(messagePage(ctx, pages[resolution.outcome]()));
+    return;
+  }
+  const user = await deps.users.recordSignIn(target.tenant.id, resolution.user.id, {
+    idp: identity.idp,
+    accept: true,
+    ...(identity.homeTenantId ? { homeTenantId: identity.homeTenantId } : {}),
+  });
+  deps.logger.info({ ...log, user: user.id, how: resolution.how }, 'sign-in completed');
+  await deps.flows.end(flow.uid);
+  clearFlowCookie(deps, res, target.tenant.id);
+  // An email passcode proves control of a mailbox: one factor, never MFA.
+  const amr = identity.kind === 'email-otp' ? ['otp'] : ['fed'];
+  await target.provider.interactionFinished(req, res, { login: { accountId: user.id, amr } }, { mergeWithLastSubmission: false });
+}
+
+function renderStep(deps: InteractionDeps, target: InteractionTenant, req: Request, res: Response, flow: SignInFlow, status = 200): void {
+  const ctx = pageContext(target, req, flow);
+  if (flow.step === 'choose' && flow.candidates) {
+    const idps = flow.candidates.flatMap((id) => {
+      const connector = target.signIn.connector(id);
+      return connector ? [{ id, displayName: connector.displayName }] : [];
+    });
+    res.status(status).type('html').send(pickerPage(ctx, { email: flow.email, idps }));
+    return;
+  }
+  const connector = flow.connectorId ? target.signIn.connector(flow.connectorId) : undefined;
+  if (flow.step === 'code' && flow.email && connector?.capability === 'code') {
+    res.status(status).type('html').send(codePage(ctx, { email: flow.email, minutes: target.signIn.codeLifetimeMinutes(connector.id) }));
+    return;
+  }
+  let body = emailPage(ctx, { email: flow.email ?? flow.hints.loginHint });
+  if (deps.testLogin) body = body.replace('</main>', `${testLoginForm(req, flow.uid, target.tenant.id)}</main>`);
+  res.status(status).type('html').send(body);
+}
+
+function testLoginForm(_req: Request, uid: string, tenantId: string): string {
+  return html`<form method="post" action="/${tenantId}/v2.0/interaction/${uid}/test-login" data-testid="test-login">
 <p><strong>Test-only login</strong> (this build is a test harness).</p>
 <label for="user">User object id</label> <input id="user" name="user" required>
 <button type="submit">Sign in</button>
-</form>`;
+</form>`.value;
+}
+
+const t = (target: InteractionTenant, key: MessageKey, values: Record<string, string> = {}): string =>
+  format(messagesFor()[key], { org: target.tenant.displayName, ...values });
+
+const actionBase = (target: InteractionTenant, flow: SignInFlow): string => `/${target.tenant.id}/v2.0/interaction/${flow.uid}`;
+
+function pageContext(target: InteractionTenant, req: Request, flow: SignInFlow): SignInPageContext {
+  return {
+    messages: messagesFor(),
+    org: target.tenant.displayName,
+    actionBase: actionBase(target, flow),
+    csrf: flow.csrf,
+    branding: target.signIn.brandingFor(flow.partnerId),
+    correlationId: requestIdOf(req),
+  };
+}
+
+function startContext(target: InteractionTenant, flow: SignInFlow, connector: Connector) {
+  return {
+    flowId: flow.uid,
+    callbackUrl: target.signIn.callbackUrl(connector),
+    ...(flow.email ? { loginHint: flow.email } : {}),
+  };
+}
+
+
+const clientIp = (req: Request): string => req.ip ?? req.socket.remoteAddress ?? 'unknown';
+
+function setFlowCookie(deps: InteractionDeps, res: Response, tenantId: string, uid: string, key: string): void {
+  res.cookie(FLOW_COOKIE, `${uid}.${key}`, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: deps.secureCookies,
+    path: `/${tenantId}/v2.0/`,
+    maxAge: deps.flowSeconds * 1000,
+  });
+}
+
+function clearFlowCookie(deps: InteractionDeps, res: Response, tenantId: string): void {
+  res.clearCookie(FLOW_COOKIE, { httpOnly: true, sameSite: 'lax', secure: deps.secureCookies, path: `/${tenantId}/v2.0/` });
+}
+
+function readFlowCookie(req: Request): { uid: string; key: string } | undefined {
+  const header = req.headers.cookie ?? '';
+  for (const part of header.split(';')) {
+    const [name, ...rest] = part.trim().split('=');
+    if (name !== FLOW_COOKIE) continue;
+    const value = decodeURIComponent(rest.join('='));
+    const dot = value.indexOf('.');
+    if (dot > 0) return { uid: value.slice(0, dot), key: value.slice(dot + 1) };
+  }
+  return undefined;
+}
+
+const browserKeyFor = (req: Request, uid: string): string | undefined => {
+  const cookie = readFlowCookie(req);
+  return cookie?.uid === uid ? cookie.key : undefined;
+};
+
+/** The flow of a form post, after the browser and CSRF checks; answers the request itself otherwise. */
+async function flowForPost(deps: InteractionDeps, req: Request, res: Response): Promise<{ target: InteractionTenant; flow: SignInFlow } | undefined> {
+  const target = tenantOr404(deps, req, res);
+  if (!target) return undefined;
+  const uid = String(req.params['uid']);
+  const flow = await deps.flows.getForBrowser(uid, browserKeyFor(req, uid));
+  if (!flow || flow.tenantId !== target.tenant.id) {
+    expired(res, req, target, 400);
+    return undefined;
+  }
+  if (!csrfMatches(flow, req.body?.csrf)) {
+    deps.logger.warn({ requestId: requestIdOf(req), tenant: target.tenant.id }, 'sign-in form without a valid CSRF token');
+    res.status(403).type('html').send(
+      messagePage(pageContext(target, req, flow), { title: t(target, 'errorTitle'), body: t(target, 'errorBody'), testId: 'csrf' }),
+    );
+    return undefined;
+  }
+  return { target, flow };
 }
 
 function tenantOr404(deps: InteractionDeps, req: Request, res: Response): InteractionTenant | undefined {
@@ -97,6 +523,17 @@ function tenantOr404(deps: InteractionDeps, req: Request, res: Response): Intera
   return target;
 }
 
+function expired(res: Response, req: Request, target: InteractionTenant, status: number): void {
+  res.status(status).type('html').send(
+    renderPage({
+      title: t(target, 'expiredTitle'),
+      correlationId: requestIdOf(req),
+      branding: target.signIn.brandingFor(undefined),
+      body: html`<h1 data-testid="expired">${t(target, 'expiredTitle')}</h1><p>${t(target, 'expiredBody')}</p>`,
+    }),
+  );
+}
+
 async function interactionOrExpired(target: InteractionTenant, req: Request, res: Response) {
   try {
     const details = await target.provider.interactionDetails(req, res);
@@ -104,14 +541,9 @@ async function interactionOrExpired(target: InteractionTenant, req: Request, res
     return details;
   } catch (error) {
     if (!(error instanceof errors.SessionNotFound)) throw error;
-    res.status(400).type('html').send(
-      renderPage({
-        title: 'Sign-in expired',
-        correlationId: requestIdOf(req),
-        body: html`<h1>This sign-in has expired</h1>
-<p>It took too long, or this browser does not keep cookies for ${target.tenant.displayName}. Go back to the app and start again.</p>`,
-      }),
-    );
+    expired(res, req, target, 400);
     return undefined;
   }
 }
+
+

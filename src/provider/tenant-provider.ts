@@ -129,7 +129,14 @@ export function createTenantProvider(deps: TenantProviderDeps): Provider {
     },
     // Claims listed under `openid` reach every token that carries user claims.
     claims: {
-      openid: ['sub', 'tid', 'oid', 'user_type', 'idp', 'home_tid', 'preferred_username'],
+      // Claims of the authentication itself, set from the sign-in (not from a scope).
+      acr: null,
+      amr: null,
+      auth_time: null,
+      sid: null,
+      iss: null,
+      // amr and acr ride on `openid` so every ID token says how the user signed in.
+      openid: ['sub', 'amr', 'acr', 'tid', 'oid', 'user_type', 'idp', 'home_tid', 'preferred_username'],
       profile: ['name'],
       email: ['email', 'email_verified'],
     },
@@ -138,6 +145,8 @@ export function createTenantProvider(deps: TenantProviderDeps): Provider {
     conformIdTokenClaims: false,
     scopes: OIDC_SCOPES,
     responseTypes: ['code'],
+    // Hints the sign-in flow uses to skip steps: domain_hint (as Entra), idp=<connector id>.
+    extraParams: ['domain_hint', 'idp'],
     pkce: { required: () => true },
     enabledJWA: {
       idTokenSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
@@ -201,7 +210,11 @@ ${raw(form)}
       const claims: Record<string, unknown> = { tid: tenant.id };
       if ('accountId' in token && typeof token.accountId === 'string') {
         const user = await users.get(tenant.id, token.accountId);
-        if (user) Object.assign(claims, { oid: user.id, user_type: user.userType });
+        if (user) {
+          Object.assign(claims, { oid: user.id, user_type: user.userType });
+          if (user.lastSignIn) claims['idp'] = user.lastSignIn.idp;
+          if (user.homeTenantId) claims['home_tid'] = user.homeTenantId;
+        }
       }
       return claims;
     },
@@ -234,6 +247,9 @@ ${raw(form)}
           user_type: user.userType,
           preferred_username: user.userPrincipalName,
           name: user.displayName,
+          // Where the identity of the latest sign-in came from, and the guest's home organisation.
+          ...(user.lastSignIn ? { idp: user.lastSignIn.idp } : {}),
+          ...(user.homeTenantId ? { home_tid: user.homeTenantId } : {}),
           ...(user.mail ? { email: user.mail, email_verified: true } : {}),
         }),
       };

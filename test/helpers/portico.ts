@@ -31,6 +31,8 @@ export interface TestPorticoOptions {
   readonly redisKeyPrefix?: string;
   readonly port?: number;
   readonly env?: Record<string, string>;
+  /** Tenant files to add or replace (name without .yaml → YAML text). */
+  readonly tenantFiles?: Record<string, string>;
 }
 
 export interface TestPortico {
@@ -57,7 +59,8 @@ export async function startTestPortico(options: TestPorticoOptions): Promise<Tes
   if (!configDir) {
     configDir = await mkdtemp(join(tmpdir(), 'portico-config-'));
     ownConfig = true;
-    await cp(join(EXAMPLE_CONFIG, 'tenants'), join(configDir, 'tenants'), { recursive: true });
+    await cp(EXAMPLE_CONFIG, configDir, { recursive: true, filter: (source) => !source.includes('/examples') });
+    for (const [name, yaml] of Object.entries(options.tenantFiles ?? {})) await writeFile(join(configDir, 'tenants', `${name}.yaml`), yaml);
     const redis =
       options.backend === 'redis'
         ? `  redis:\n    keyPrefix: "${options.redisKeyPrefix ?? `portico-test-${process.pid}-${Date.now()}:`}"\n`

@@ -25,4 +25,19 @@ export const commands: Record<string, CommandEntry> = {
     summary: "list a tenant's signing keys with their state (next, current, previous)",
     load: () => import('./keys-list.ts'),
   },
+  'mail outbox': {
+    args: '[--last] [--to <address>] [--config <folder>]',
+    summary: 'list the messages the outbox mail transport wrote (--last: print the newest one, e.g. to read a passcode)',
+    load: () => import('./mail-outbox.ts'),
+  },
+  'guests add': {
+    args: '--tenant <id> --email <address> [--name <display name>] [--config <folder>]',
+    summary: 'add a guest to a tenant, pending acceptance: their first sign-in with that verified email links their identity',
+    load: () => import('./guests-add.ts'),
+  },
+  'guests list': {
+    args: '--tenant <id> [--json] [--config <folder>]',
+    summary: "list a tenant's guests with their state and the identities they sign in with",
+    load: () => import('./guests-list.ts'),
+  },
 };

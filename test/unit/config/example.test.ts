@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../../../src/config/load.ts';
 import { listConfigKeys } from '../../../src/config/reference.ts';
 import { brokerFileSchema, tenantFileSchema } from '../../../src/config/schema.ts';
+import { connectorModules } from '../../../src/connectors/registry.ts';
+import { parseIdpMetadata } from '../../../src/connectors/saml/idp-metadata.ts';
 import { repoRoot } from './helpers.ts';
 
 process.chdir(repoRoot);
@@ -73,6 +76,60 @@ test('the example config loads without any environment, warning only about demo 
   assert.equal(apps['contoso-spa']?.secretIsDemoDefault, false);
   assert.deepEqual(apps['contoso-spa']?.grantTypes, ['authorization_code', 'refresh_token']);
   assert.deepEqual(apps['contoso-spa']?.corsOrigins, ['http://localhost:5173']);
+  assert.deepEqual(contoso.apps.map((app) => app.selfServiceSignUp), [false, false, false]);
+});
+
+test('the example signs Fabrikam guests in through their SAML IdP, and everyone else by email passcode', async () => {
+  const { config } = await loadConfig('config', {});
+  const contoso = config.tenants[0];
+  assert.ok(contoso);
+  assert.deepEqual(contoso.branding, {
+    primaryColor: '#0f6cbd',
+    backgroundColor: '#f5f5f5',
+    textColor: '#242424',
+    signInText: 'Contoso staff and invited guests only.',
+  });
+  assert.deepEqual(contoso.partners, [
+    {
+      id: 'fabrikam',
+      displayName: 'Fabrikam',
+      domains: ['fabrikam.com'],
+      entraTenantIds: [],
+      samlEntityIds: ['https://idp.fabrikam.example/saml'],
+      oidcIssuers: [],
+      branding: {
+        primaryColor: '#c2410c',
+        backgroundColor: '#fff7ed',
+        textColor: '#431407',
+        signInText: 'Fabrikam employees sign in with their Fabrikam account.',
+      },
+    },
+  ]);
+  assert.deepEqual(contoso.signIn, { redemptionOrder: ['federation', 'social', 'emailOtp'] });
+  assert.deepEqual(contoso.emailOneTimePasscode, { enabled: true });
+
+  const [saml, email, ...rest] = contoso.identityProviders;
+  assert.deepEqual(rest, []);
+  assert.ok(saml?.kind === 'saml');
+  assert.equal(saml.id, 'fabrikam-saml');
+  assert.equal(saml.partner, 'fabrikam');
+  assert.deepEqual(saml.domains, ['fabrikam.com']);
+  assert.equal(saml.entityId, 'https://idp.fabrikam.example/saml');
+  assert.equal(saml.metadataFile, 'saml/fabrikam-idp-metadata.xml');
+  // The implicit email passcode connector: the kind's own defaults.
+  assert.deepEqual(email, connectorModules['email-otp'].schema.parse({ id: 'email', kind: 'email-otp' }));
+});
+
+test('the metadata the example ships is a usable DEMO IdP descriptor without any private key', () => {
+  const xml = readFileSync(path.join(repoRoot, 'config/saml/fabrikam-idp-metadata.xml'), 'utf8');
+  assert.match(xml, /DEMO ONLY/);
+  assert.doesNotMatch(xml, /PRIVATE KEY/);
+  const descriptor = parseIdpMetadata(xml, 'https://idp.fabrikam.example/saml');
+  assert.equal(descriptor.ssoUrl, 'http://localhost:4000/saml/sso');
+  assert.equal(descriptor.signingCertificates.length, 1);
+  const certificate = new X509Certificate(descriptor.signingCertificates[0]!);
+  assert.equal(certificate.subject, 'CN=fabrikam-demo-idp');
+  assert.ok(new Date(certificate.validTo).getTime() > Date.now(), 'the demo certificate has expired: generate a new one');
 });
 
 test('with the secrets set, the example uses them and does not warn', async () => {
@@ -92,9 +149,14 @@ test('with the secrets set, the example uses them and does not warn', async () =
 test('the example files show every key of the schema', () => {
   const broker = readFileSync(path.join(repoRoot, 'config/portico.yaml'), 'utf8');
   const tenant = readFileSync(path.join(repoRoot, 'config/tenants/contoso.yaml'), 'utf8');
-  const missing = [
-    ...listConfigKeys(brokerFileSchema).filter((key) => !broker.includes(`${key.split('.').at(-1)?.replace('[]', '')}:`)),
-    ...listConfigKeys(tenantFileSchema).filter((key) => !tenant.includes(`${key.split('.').at(-1)?.replace('[]', '')}:`)),
-  ];
+  // Identity provider keys differ by kind: every key of each kind the example uses.
+  const usedKinds = [...tenant.matchAll(/^\s*(?:-\s+)?kind:\s*([a-z-]+)/gm)].map((match) => match[1]);
+  assert.ok(usedKinds.includes('saml'));
+  const shown = (text: string) => (key: string) => text.includes(`${key.split('.').at(-1)?.replace('[]', '')}:`);
+  const tenantKeys = listConfigKeys(tenantFileSchema).filter((key) => {
+    const kind = /\[kind=([^\]]+)\]/.exec(key)?.[1];
+    return kind === undefined || usedKinds.includes(kind);
+  });
+  const missing = [...listConfigKeys(brokerFileSchema).filter((key) => !shown(broker)(key)), ...tenantKeys.filter((key) => !shown(tenant)(key))];
   assert.deepEqual(missing, [], 'add these keys (commented out if need be) to the example config');
 });

@@ -33,6 +33,14 @@ test('the fixture set covers the required cases', () => {
     'yaml-syntax-error',
     'many-errors',
     'redis-without-url',
+    'unknown-partner',
+    'domain-routed-twice',
+    'bad-branding',
+    'unknown-connector-kind',
+    'saml-unknown-key',
+    'connector-literal-secret',
+    'email-otp-disabled',
+    'sign-in-rules',
   ]) {
     assert.ok(cases.includes(required), `missing fixture ${required}`);
   }

@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { REFERENCE_PATH } from '../../../src/cli/commands/config-reference.ts';
 import { renderConfigReference } from '../../../src/config/reference.ts';
-import { defOf, unwrap } from '../../../src/config/schema-walk.ts';
+import { defOf, unwrap, variantsOf } from '../../../src/config/schema-walk.ts';
 import { brokerFileSchema, tenantFileSchema } from '../../../src/config/schema.ts';
+import { connectorModules } from '../../../src/connectors/registry.ts';
 import type { z } from 'zod';
 
 test('config/REFERENCE.md is up to date with the schema', () => {
@@ -23,7 +24,11 @@ test('every key of the schema has a description', () => {
       if (!field.meta.description) undocumented.push(`${prefix}${name}`);
       const def = defOf(field.core);
       if (def.type === 'object') visit(field.core, `${prefix}${name}.`);
-      if (def.type === 'array' && def.element) visit(def.element, `${prefix}${name}[].`);
+      if (def.type === 'array' && def.element) {
+        visit(def.element, `${prefix}${name}[].`);
+        // Each kind of identity provider documents its own keys.
+        for (const variant of variantsOf(def.element)?.variants ?? []) visit(variant.schema, `${prefix}${name}[kind=${variant.value}].`);
+      }
     }
   };
   visit(brokerFileSchema, 'portico.yaml: ');
@@ -37,4 +42,25 @@ test('the reference lists keys with type, default and description', () => {
   assert.ok(text.includes('| `port` | integer, 1–65535 | `3000` | TCP port the HTTP server listens on. Environment variable `PORT` overrides it. |'));
   assert.ok(text.includes('| `apps[].type` | one of `web`, `spa`, `native`, `daemon` | **required** |'));
   assert.ok(text.includes('| `storage.sqlite.path` | string | `<dataDir>/portico.db` |'));
+});
+
+test('the reference documents every connector kind in its own section, with all its keys', () => {
+  const text = renderConfigReference();
+  const kinds = Object.keys(connectorModules);
+  const headings = kinds.map((kind) => `### \`identityProviders[]\` with \`kind: ${kind}\``);
+  for (const [index, kind] of kinds.entries()) {
+    const start = text.indexOf(`${headings[index]}\n`);
+    assert.ok(start > 0, `no section for kind ${kind}`);
+    const next = text.indexOf('\n### ', start + 1);
+    const section = text.slice(start, next === -1 ? undefined : next);
+    assert.ok(section.includes(`| \`identityProviders[].kind\` | \`${kind}\` | **required** |`), `kind row of ${kind}`);
+    const shape = defOf(unwrap(connectorModules[kind as keyof typeof connectorModules].schema).core).shape ?? {};
+    for (const key of Object.keys(shape)) {
+      assert.ok(section.includes(`| \`identityProviders[].${key}\` |`), `${kind}: key ${key} is not documented`);
+    }
+  }
+  assert.ok(text.includes('| `identityProviders` | list of mappings, by `kind` | `[]` |'));
+  assert.ok(text.includes('| `apps[].selfServiceSignUp` | boolean | `false` |'));
+  assert.ok(text.includes('| `emailOneTimePasscode.enabled` | boolean | `true` |'));
+  assert.ok(text.includes('| `signIn.redemptionOrder` | non-empty list, each one of `federation`, `social`, `emailOtp` | `["federation","social","emailOtp"]` |'));
 });

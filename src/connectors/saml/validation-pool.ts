@@ -1,0 +1,165 @@
+/**
+ * SAML validation off the main thread. node-saml and xml-crypto are pure JavaScript XML work: a
+ * signed 10 KB response costs several milliseconds of CPU, a 256 KiB one (the size cap) a few
+ * hundred, and an attacker who starts sign-ins can send as many as they like. On the event loop
+ * that stalls every other request; in a small pool of workers it costs only those workers, the
+ * queue is bounded (excess is refused at once instead of piling up), a runaway validation is
+ * killed at a deadline, and a worker's heap is capped. Measured numbers: bench/saml-validation.ts.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { Refusal } from './refusal.ts';
+import type { ValidatedResponse, ValidationJob } from './validate.ts';
+
+export type ToWorker = { readonly type: 'job'; readonly jobId: number; readonly job: ValidationJob } | { readonly type: 'taken'; readonly jobId: number; readonly held: boolean };
+
+export type FromWorker =
+  | { readonly type: 'take'; readonly jobId: number; readonly id: string }
+  | { readonly type: 'done'; readonly jobId: number; readonly result: ValidatedResponse }
+  | { readonly type: 'failed'; readonly jobId: number; readonly code: Refusal['code']; readonly message: string };
+
+export interface ValidationPool {
+  /** Validates in a worker; `take` atomically takes the request id from the shared store. */
+  validate(job: ValidationJob, take: (id: string) => Promise<boolean>): Promise<ValidatedResponse>;
+  close(): Promise<void>;
+}
+
+export interface ValidationPoolOptions {
+  /** Workers (default: cores - 1, at least 1, at most 4: the main thread keeps a core). */
+  readonly size?: number;
+  /** Validations waiting for a worker before new ones are refused (default 128). */
+  readonly maxQueue?: number;
+  /** A validation still running after this is killed with its worker (default 5000 ms). */
+  readonly timeoutMs?: number;
+  /** Heap cap of each worker (default 192 MB). */
+  readonly maxHeapMb?: number;
+}
+
+interface Task {
+  readonly jobId: number;
+  readonly job: ValidationJob;
+  readonly take: (id: string) => Promise<boolean>;
+  readonly resolve: (result: ValidatedResponse) => void;
+  readonly reject: (error: unknown) => void;
+  /** The store failed while taking the request id: that, not the worker's refusal, is the error. */
+  storeError?: unknown;
+}
+
+interface Slot {
+  readonly worker: Worker;
+  task: Task | undefined;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export const defaultPoolSize = (): number => Math.max(1, Math.min(4, availableParallelism() - 1));
+
+const WORKER_URL = new URL('./validation-worker.ts', import.meta.url);
+
+export function createValidationPool(options: ValidationPoolOptions = {}): ValidationPool {
+  const size = options.size ?? defaultPoolSize();
+  const maxQueue = options.maxQueue ?? 128;
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const maxHeapMb = options.maxHeapMb ?? 192;
+  const slots: Slot[] = [];
+  const queue: Task[] = [];
+  let nextJobId = 1;
+  let closed = false;
+
+  function release(slot: Slot): Task | undefined {
+    const task = slot.task;
+    slot.task = undefined;
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = undefined;
+    slot.worker.unref();
+    return task;
+  }
+
+  function retire(slot: Slot, error: Refusal): void {
+    const task = release(slot);
+    const index = slots.indexOf(slot);
+    if (index !== -1) slots.splice(index, 1);
+    task?.reject(task.storeError ?? error);
+    void slot.worker.terminate();
+    pump();
+  }
+
+  function spawn(): Slot {
+    const worker = new Worker(WORKER_URL, { resourceLimits: { maxOldGenerationSizeMb: maxHeapMb } });
+    const slot: Slot = { worker, task: undefined, timer: undefined };
+    worker.unref();
+    worker.on('message', (message: FromWorker) => onMessage(slot, message));
+    worker.on('error', (error) => retire(slot, new Refusal('invalid_response', `SAML validation worker failed: ${error.message}`, error)));
+    worker.on('exit', () => retire(slot, new Refusal('invalid_response', 'SAML validation worker exited')));
+    slots.push(slot);
+    return slot;
+  }
+
+  function pump(): void {
+    while (!closed && queue.length > 0) {
+      const slot = slots.find((candidate) => candidate.task === undefined) ?? (slots.length < size ? spawn() : undefined);
+      if (!slot) return;
+      const task = queue.shift() as Task;
+      slot.task = task;
+      slot.worker.ref();
+      slot.timer = setTimeout(() => retire(slot, new Refusal('invalid_response', `SAML validation took longer than ${timeoutMs} ms`)), timeoutMs);
+      slot.worker.postMessage({ type: 'job', jobId: task.jobId, job: task.job } satisfies ToWorker);
+    }
+  }
+
+  function onMessage(slot: Slot, message: FromWorker): void {
+    const task = slot.task;
+    if (!task || task.jobId !== message.jobId) return;
+    switch (message.type) {
+      case 'take': {
+        const answer = (held: boolean) => slot.worker.postMessage({ type: 'taken', jobId: task.jobId, held } satisfies ToWorker);
+        // Only ever the id this sign-in waits for.
+        if (message.id !== task.job.requestId) {
+          answer(false);
+          return;
+        }
+        task.take(message.id).then(answer, (error: unknown) => {
+          task.storeError = error;
+          answer(false);
+        });
+        return;
+      }
+      case 'done':
+        release(slot);
+        if (task.storeError) task.reject(task.storeError);
+        else task.resolve(message.result);
+        pump();
+        return;
+      case 'failed':
+        release(slot);
+        task.reject(task.storeError ?? new Refusal(message.code, message.message));
+        pump();
+        return;
+    }
+  }
+
+  return {
+    validate(job, take) {
+      if (closed) return Promise.reject(new Refusal('upstream_unavailable', 'SAML validation pool is closed'));
+      if (queue.length >= maxQueue) return Promise.reject(new Refusal('upstream_unavailable', 'too many SAML responses waiting for validation'));
+      return new Promise<ValidatedResponse>((resolve, reject) => {
+        queue.push({ jobId: nextJobId++, job, take, resolve, reject });
+        pump();
+      });
+    },
+    async close() {
+      closed = true;
+      for (const task of queue.splice(0)) task.reject(new Refusal('upstream_unavailable', 'SAML validation pool is closed'));
+      await Promise.all(
+        slots.splice(0).map((slot) => {
+          release(slot)?.reject(new Refusal('upstream_unavailable', 'SAML validation pool is closed'));
+          return slot.worker.terminate();
+        }),
+      );
+    },
+  };
+}
+
+let shared: ValidationPool | undefined;
+
+/** One pool for the process: workers are per CPU, not per connector. */
+export const sharedValidationPool = (): ValidationPool => (shared ??= createValidationPool());

@@ -1,0 +1,60 @@
+/**
+ * Every string a person reads on the sign-in pages, English first. Another language is another
+ * object of the same type (TypeScript makes a missing key a compile error).
+ */
+export const en = {
+  signInTitle: 'Sign in to {org}',
+  signInIntro: 'Sign in with the account you use at your own organisation.',
+  emailLabel: 'Email address',
+  emailHelp: 'We use the domain of your address to find where you sign in.',
+  emailInvalid: 'Enter an email address like name@example.com.',
+  next: 'Next',
+  chooseTitle: 'Choose how to sign in',
+  chooseIntro: 'More than one way is available for {email}.',
+  chooseIntroNoEmail: 'Choose how you want to sign in.',
+  signInWith: 'Sign in with {idp}',
+  codeTitle: 'Enter your code',
+  codeIntro: 'We sent a code to {email}. It is valid for {minutes} minutes.',
+  codeLabel: 'Code',
+  codeHelp: 'The code has 8 digits.',
+  verify: 'Sign in',
+  resend: 'Send a new code',
+  codeResent: 'We sent a new code.',
+  invalid_code: 'That code is not right. Check the latest email and try again.',
+  code_expired: 'That code has expired or was already used. Send a new code.',
+  too_many_attempts: 'Too many wrong codes. Send a new code.',
+  throttled: 'Too many attempts. Wait {seconds} seconds and try again.',
+  throttledNoDelay: 'Too many attempts. Wait a while and try again.',
+  tryAnotherWay: 'Try another way',
+  notInvitedTitle: 'You have not been invited',
+  notInvitedBody: '{email} has not been invited to {org}. Ask your contact at {org} to invite you, then sign in again.',
+  notInvitedBodyNoEmail: 'This account has not been invited to {org}. Ask your contact at {org} to invite you.',
+  otherIdentityTitle: 'Sign in with your usual account',
+  otherIdentityBody: 'You already sign in to {org} with another account. Use that account, or ask {org} to reset your invitation.',
+  noVerifiedEmailTitle: 'Your email could not be verified',
+  noVerifiedEmailBody: 'The account you used did not confirm an email address, which {org} needs to sign you up. Try another way to sign in.',
+  disabledTitle: 'Your access is turned off',
+  disabledBody: 'Your account in {org} has been disabled. Contact {org} if you think this is a mistake.',
+  upstreamErrorTitle: 'We could not sign you in',
+  upstream_denied: 'The sign-in was cancelled or refused at {idp}.',
+  upstream_unavailable: '{idp} did not answer in time.',
+  invalid_response: 'The answer from {idp} could not be trusted, so we did not use it.',
+  incomplete_identity: '{idp} did not tell us enough about you to sign you in.',
+  expiredTitle: 'This sign-in has expired',
+  expiredBody: 'It took too long, or this browser does not keep cookies for {org}. Go back to the app and start again.',
+  errorTitle: 'Something went wrong',
+  errorBody: 'Try again in a moment. If it keeps happening, contact the administrator and quote the correlation id.',
+  noMethodsTitle: 'No way to sign in',
+  noMethodsBody: 'No sign-in method is configured for {org} that can sign you in.',
+  correlationId: 'Correlation id',
+} as const;
+
+export type MessageKey = keyof typeof en;
+export type Messages = Record<MessageKey, string>;
+
+/** Fills `{name}` placeholders; the result is plain text (pages escape it). */
+export function format(template: string, values: Record<string, string | number> = {}): string {
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in values ? String(values[name]) : whole));
+}
+
+export const messagesFor = (_locale?: string): Messages => en;

@@ -1,0 +1,105 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as client from 'openid-client';
+import { relyingParty } from './relying-party.ts';
+
+export interface SignedIn {
+  readonly idTokenClaims: Record<string, unknown>;
+  readonly accessToken: string;
+  readonly refreshToken?: string | undefined;
+}
+
+export interface RelyingPartyApp {
+  /** Where a browser starts a sign-in (`/login`, optional `?login_hint=…&idp=…&domain_hint=…`). */
+  readonly loginUrl: string;
+  readonly redirectUri: string;
+  /** Resolves with the tokens of the next completed sign-in. */
+  nextSignIn(): Promise<SignedIn>;
+  /** Every sign-in completed so far. */
+  readonly signIns: readonly SignedIn[];
+  stop(): Promise<void>;
+}
+
+/**
+ * A real relying-party web app on loopback: it redirects the browser to Portico with PKCE, state
+ * and nonce, and on the callback redeems the code with openid-client, then shows the ID token's
+ * claims as JSON. Browser tests drive it like a person would (redirect hops are real requests,
+ * which page.route() would not see).
+ */
+export async function startRelyingPartyApp(options: {
+  issuer: string;
+  clientId: string;
+  clientSecret?: string;
+  port: number;
+  path?: string;
+}): Promise<RelyingPartyApp> {
+  const redirectUri = `http://localhost:${options.port}${options.path ?? '/callback'}`;
+  const config = await relyingParty(options.issuer, options.clientId, options.clientSecret);
+  const pending = new Map<string, { verifier: string; nonce: string }>();
+  const signIns: SignedIn[] = [];
+  let waiters: ((s: SignedIn) => void)[] = [];
+
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', redirectUri);
+    void (async () => {
+      if (url.pathname === '/login') {
+        const verifier = client.randomPKCECodeVerifier();
+        const state = client.randomState();
+        const nonce = client.randomNonce();
+        pending.set(state, { verifier, nonce });
+        const extra = Object.fromEntries([...url.searchParams].filter(([k]) => ['login_hint', 'idp', 'domain_hint', 'prompt'].includes(k)));
+        const target = client.buildAuthorizationUrl(config, {
+          redirect_uri: redirectUri,
+          scope: 'openid profile email',
+          code_challenge: await client.calculatePKCECodeChallenge(verifier),
+          code_challenge_method: 'S256',
+          state,
+          nonce,
+          ...extra,
+        });
+        res.writeHead(302, { location: target.href }).end();
+        return;
+      }
+      if (url.pathname === (options.path ?? '/callback')) {
+        const state = url.searchParams.get('state') ?? '';
+        const expected = pending.get(state);
+        if (!expected) {
+          res.writeHead(400, { 'content-type': 'text/plain' }).end(`unknown state; error=${url.searchParams.get('error') ?? ''}`);
+          return;
+        }
+        pending.delete(state);
+        const tokens = await client.authorizationCodeGrant(config, url, {
+          pkceCodeVerifier: expected.verifier,
+          expectedState: state,
+          expectedNonce: expected.nonce,
+          idTokenExpected: true,
+        });
+        const signedIn: SignedIn = {
+          idTokenClaims: { ...tokens.claims()! },
+          accessToken: tokens.access_token,
+          refreshToken: tokens.refresh_token,
+        };
+        signIns.push(signedIn);
+        const current = waiters;
+        waiters = [];
+        for (const resolve of current) resolve(signedIn);
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(
+          `<!doctype html><title>Signed in</title><h1>Signed in</h1><pre id="claims">${JSON.stringify(signedIn.idTokenClaims, null, 2).replace(/</g, '&lt;')}</pre>`,
+        );
+        return;
+      }
+      res.writeHead(404).end();
+    })().catch((error: unknown) => {
+      res.writeHead(500, { 'content-type': 'text/plain' }).end(`relying party failed: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(options.port, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    loginUrl: `http://localhost:${port}/login`,
+    redirectUri,
+    signIns,
+    nextSignIn: () => new Promise((resolve) => waiters.push(resolve)),
+    stop: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

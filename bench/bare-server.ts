@@ -156,7 +156,7 @@ async function mintRefreshToken(clientId: string): Promise<string> {
   const grant = new provider.Grant({ accountId: user.id, clientId });
   grant.addOIDCScope('openid profile email');
   const grantId = await grant.save();
-  const session = new provider.Session({});
+  const session = new provider.Session();
   session.loginAccount({ accountId: user.id, loginTs: now, amr: ['test'] });
   session.grantIdFor(clientId, grantId);
   session.ensureClientContainer(clientId);

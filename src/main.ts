@@ -139,7 +139,8 @@ export async function startPortico(options: StartOptions = {}): Promise<RunningP
   const connectorDeps = {
     clock,
     logger,
-    fetch: boundedFetch(10_000),
+    // Connectors bound each call by their own `timeoutSeconds`; this is only the outer safety net.
+    fetch: boundedFetch(61_000),
     oneTimeIds: createOneTimeIdStore(store),
     passcodes: createPasscodeStore(store),
     mailer,
@@ -156,7 +157,7 @@ export async function startPortico(options: StartOptions = {}): Promise<RunningP
     config.tenants.map((t) => [
       t.id,
       contentSecurityPolicy({
-        formAction: [...formActionOrigins(t), ...upstreamOrigins(t.identityProviders)],
+        formAction: formActionOrigins(t),
         images: brandingImageOrigins([t.branding, ...t.partners.map((p) => p.branding)]),
       }),
     ]),
@@ -228,23 +229,7 @@ export async function startPortico(options: StartOptions = {}): Promise<RunningP
   return { config, url: broker.publicUrl, server, store, users, keys, providers, close };
 }
 
-/**
- * Where sign-in forms may end up (CSP form-action applies to the redirects after a form post):
- * the upstream IdPs' sign-in pages, as far as config tells them.
- */
-function upstreamOrigins(entries: readonly ConnectorConfig[]): string[] {
-  const origins = new Set<string>();
-  for (const entry of entries) {
-    const candidates = Object.entries(entry)
-      .filter(([key, value]) => typeof value === 'string' && /(issuer|authority|authorizeUrl|ssoUrl|metadataUrl)$/i.test(key))
-      .map(([, value]) => value as string);
-    if (entry.kind === 'google' && !candidates.length) candidates.push('https://accounts.google.com');
-    if (entry.kind === 'microsoft' && !candidates.length) candidates.push('https://login.microsoftonline.com');
-    if (entry.kind === 'facebook' && !candidates.length) candidates.push('https://www.facebook.com');
-    for (const url of candidates) if (URL.canParse(url)) origins.add(new URL(url).origin);
-  }
-  return [...origins];
-}
+
 
 async function runServer(): Promise<void> {
   let running: RunningPortico;

@@ -9,7 +9,7 @@ import type { Logger } from '../shared/logger.ts';
 import { html } from '../ui/html.ts';
 import { renderPage } from '../ui/layout.ts';
 import { format, messagesFor, type MessageKey } from '../ui/messages.ts';
-import { codePage, emailPage, messagePage, pickerPage, type SignInPageContext } from '../ui/sign-in-pages.ts';
+import { codePage, emailPage, messagePage, pickerPage, redirectPage, type SignInPageContext } from '../ui/sign-in-pages.ts';
 import { csrfMatches, type FlowStore, type SignInFlow } from './flow.ts';
 import { resolveGuest } from './guest-resolution.ts';
 import { discoverHomeRealm, emailDomain } from './home-realm.ts';
@@ -301,6 +301,13 @@ async function startConnector(
   try {
     const started = await connector.start(startContext(target, flow, connector));
     await deps.flows.startUpstream(flow.uid, { connectorId: connector.id, state: started.state, partnerId });
+    if (req.method === 'POST') {
+      // Browsers apply CSP form-action to every redirect that follows a form post, and the IdP's
+      // sign-in page may be on any host (discovery or SAML metadata decide). A page that moves
+      // on by itself starts a new navigation instead, so form-action can stay 'self' + the apps.
+      res.status(200).type('html').send(redirectPage(pageContext(target, req, flow), started.redirectUrl, connector.displayName));
+      return;
+    }
     res.redirect(303, started.redirectUrl);
   } catch (error) {
     if (!(error instanceof UpstreamError)) throw error;

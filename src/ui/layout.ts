@@ -16,6 +16,8 @@ export interface PageOptions {
   readonly correlationId?: string | undefined;
   readonly lang?: string;
   readonly branding?: PageBranding | undefined;
+  /** Extra head elements (a meta refresh). */
+  readonly head?: SafeHtml;
 }
 
 /** The frame of every server-rendered page: no inline script or style, so a strict CSP holds. */
@@ -29,6 +31,7 @@ export function renderPage(options: PageOptions): string {
 <meta name="referrer" content="no-referrer">
 <title>${options.title}</title>
 <link rel="stylesheet" href="/assets/portico.css">
+${options.head ?? ''}
 ${branding?.stylesheet ? html`<link rel="stylesheet" href="${branding.stylesheet}">` : ''}
 </head>
 <body>

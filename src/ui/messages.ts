@@ -13,6 +13,7 @@ export const en = {
   chooseIntro: 'More than one way is available for {email}.',
   chooseIntroNoEmail: 'Choose how you want to sign in.',
   signInWith: 'Sign in with {idp}',
+  continueTo: 'Continue to {idp}',
   codeTitle: 'Enter your code',
   codeIntro: 'We sent a code to {email}. It is valid for {minutes} minutes.',
   codeLabel: 'Code',

@@ -85,6 +85,17 @@ ${tryAnotherWay(ctx)}
   );
 }
 
+/** Sends the browser on to an upstream IdP: a refresh after 0 s, and a link for anyone it does not move. */
+export function redirectPage(ctx: SignInPageContext, url: string, idp: string): string {
+  const title = t(ctx, 'continueTo', { idp });
+  return renderPage({
+    title,
+    branding: ctx.branding,
+    head: html`<meta http-equiv="refresh" content="0;url=${url}">`,
+    body: html`<h1>${title}</h1><p><a href="${url}" data-testid="continue-upstream">${title}</a></p>`,
+  });
+}
+
 /** A dead end with an explanation (not invited, disabled, upstream failure…) and a way back. */
 export function messagePage(
   ctx: SignInPageContext,

@@ -66,6 +66,11 @@ export class SignInSession {
       }
       this.#url = current;
       this.#page = await response.text();
+      const refresh = metaRefreshOf(this.#page);
+      if (refresh) {
+        current = new URL(refresh, current);
+        continue;
+      }
       return response;
     }
     throw new Error('too many redirects');
@@ -73,9 +78,10 @@ export class SignInSession {
 
   /** Posts a form of the current page (`action` relative to the interaction) with its CSRF token. */
   async submit(action: string, fields: Record<string, string>, options: { csrf?: string } = {}): Promise<Response> {
-    const base = /^(\/[^/]+\/v2\.0\/interaction\/[^/]+)/.exec(this.#url.pathname)?.[1];
-    assert.ok(base, `not on an interaction page: ${this.#url.pathname}`);
-    const target = new URL(`${base}/${action}`, this.#url);
+    // The form's own action, as a browser would use it (error pages live on callback URLs).
+    const action_ = new RegExp(`action="([^"]*/interaction/[^"/]+/${action})"`).exec(this.#page)?.[1];
+    assert.ok(action_, `the page has no '${action}' form (at ${this.#url.pathname})`);
+    const target = new URL(action_, this.#url);
     const response = await this.browser.fetch(target, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -84,6 +90,8 @@ export class SignInSession {
     if (response.status >= 300 && response.status < 400) return this.follow(locationOf(response, target.href));
     this.#url = target;
     this.#page = await response.text();
+    const refresh = metaRefreshOf(this.#page);
+    if (refresh) return this.follow(new URL(refresh, target));
     return response;
   }
 
@@ -101,6 +109,12 @@ export class SignInSession {
       idTokenExpected: true,
     });
   }
+}
+
+/** The target of a `<meta http-equiv="refresh" content="0;url=…">`, as a browser reads it. */
+function metaRefreshOf(page: string): string | undefined {
+  const match = /<meta http-equiv="refresh" content="0;url=([^"]+)">/.exec(page);
+  return match ? match[1]!.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code))) : undefined;
 }
 
 export const passcodeIn = (text: string): string => {

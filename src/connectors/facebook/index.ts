@@ -15,7 +15,8 @@ import {
 import { textClaim } from '../oidc/claims.ts';
 import { insecureAllowed } from '../oidc/discovery.ts';
 import { emailFrom } from '../oidc/email.ts';
-import { asCustomFetch, boundedFetch, upstreamFailure } from '../oidc/upstream-http.ts';
+import { boundedFetch } from '../../shared/bounded-fetch.ts';
+import { asCustomFetch, upstreamFailure } from '../oidc/upstream-http.ts';
 import { readProfile, type GraphProfile } from './graph.ts';
 import { facebookSchema, type FacebookConfig } from './schema.ts';
 
@@ -61,7 +62,7 @@ export function facebookIdentity(config: FacebookConfig, profile: GraphProfile):
 }
 
 function createFacebook(config: FacebookConfig, deps: Parameters<ConnectorModule<'facebook'>['create']>[1]): RedirectConnector<'facebook'> {
-  const fetchImpl = boundedFetch(deps.fetch, config.timeoutSeconds * 1000);
+  const fetchImpl = boundedFetch(config.timeoutSeconds * 1000, deps.fetch);
   return {
     id: config.id,
     kind: 'facebook',

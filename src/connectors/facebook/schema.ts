@@ -6,7 +6,10 @@ const SCOPE = /^[A-Za-z0-9_]{1,64}$/;
 
 export const facebookSchema = z.strictObject({
   ...connectorBaseFields,
-  kind: z.literal('facebook').meta({ description: 'Sign in with Facebook (OAuth 2.0 and the Graph API; Facebook offers no OpenID Connect for the web).' }),
+  kind: z.literal('facebook').meta({
+    description:
+      'Sign in with Facebook (OAuth 2.0 with PKCE and the Graph API; Facebook offers no OpenID Connect for the web). Facebook returns an email only once the person confirmed it, so a returned email counts as verified.',
+  }),
   clientId: z.string().regex(/^\d{1,32}$/, 'must be a Facebook App ID (digits)').meta({ description: 'The Facebook App ID.' }),
   clientSecret: z.string().min(1).meta({ secret: true, description: 'The Facebook App Secret; also keys `appsecret_proof` on Graph calls.' }),
   scopes: z

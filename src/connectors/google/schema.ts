@@ -11,7 +11,10 @@ export const googleSchema = z.strictObject({
     .array(checked(domainProblem))
     .default(['gmail.com', 'googlemail.com'])
     .meta({ description: 'Email domains whose users this IdP signs in: home-realm discovery sends them here.' }),
-  kind: z.literal('google').meta({ description: 'Sign in with Google (personal Google accounts and Google Workspace).' }),
+  kind: z.literal('google').meta({
+    description:
+      'Sign in with Google (personal Google accounts and Google Workspace). ID tokens issued as `https://accounts.google.com` or `accounts.google.com` are both accepted; `email_verified` is honoured as sent.',
+  }),
   clientId: clientIdField(),
   clientSecret: clientSecretField(),
   clientAuth: clientAuthField(),

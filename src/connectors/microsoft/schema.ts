@@ -9,7 +9,10 @@ export const TENANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a
 export const microsoftSchema = z
   .strictObject({
     ...connectorBaseFields,
-    kind: z.literal('microsoft').meta({ description: 'Sign in with Microsoft: personal accounts, Entra ID work or school accounts, or both.' }),
+    kind: z.literal('microsoft').meta({
+      description:
+        'Sign in with Microsoft: personal accounts, Entra ID work or school accounts, or both. A personal account\'s `email` counts as verified; a work account\'s only when the token carries `xms_edov: true` (add `xms_edov` as an optional ID token claim in the app registration), since Entra lets tenant administrators type any email. `preferred_username` is used as an unverified email when there is no `email`.',
+    }),
     audience: z.enum(['consumers', 'organizations', 'common']).meta({
       description:
         'Which accounts: `consumers` (personal Microsoft accounts), `organizations` (Entra ID work or school accounts of any tenant, through the multi-tenant endpoint) or `common` (both).',

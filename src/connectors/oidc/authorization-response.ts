@@ -6,7 +6,7 @@
  */
 import * as client from 'openid-client';
 import { UpstreamError, type ConnectorState, type StartContext } from '../types.ts';
-import { sameString } from './id-token.ts';
+import { sameString } from './same-string.ts';
 
 export interface RedirectState {
   readonly flowId: string;

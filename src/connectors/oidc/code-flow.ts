@@ -20,7 +20,8 @@ import type { Cached } from './cached.ts';
 import { insecureAllowed, metadataCache } from './discovery.ts';
 import { verifyIdToken } from './id-token.ts';
 import { JwksCache } from './jwks.ts';
-import { asCustomFetch, boundedFetch, upstreamFailure } from './upstream-http.ts';
+import { boundedFetch } from '../../shared/bounded-fetch.ts';
+import { asCustomFetch, upstreamFailure } from './upstream-http.ts';
 
 /** Which issuers a connector accepts; the presets differ only here and in claim mapping. */
 export interface IssuerPolicy {
@@ -71,7 +72,7 @@ export class OidcCodeFlow {
 
   constructor(settings: CodeFlowSettings, deps: { readonly fetch: UpstreamFetch; readonly clock: Clock }) {
     this.#settings = settings;
-    this.#fetch = boundedFetch(deps.fetch, settings.timeoutSeconds * 1000);
+    this.#fetch = boundedFetch(settings.timeoutSeconds * 1000, deps.fetch);
     this.#clock = deps.clock;
     this.#allowHttp = insecureAllowed(settings.discoveryUrl);
     this.#metadata = metadataCache(

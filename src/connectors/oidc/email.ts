@@ -3,32 +3,21 @@
  * matching and the guest's UPN. One that could smuggle a header line, hide a second address or
  * imitate another domain is dropped rather than repaired, so it can never link to an existing user.
  */
-import { DNS_NAME } from '../../config/primitives.ts';
+import { normaliseEmail as normaliseAddress } from '../../shared/email.ts';
 
-// Control characters, invisible formatting (bidi overrides, zero-width joiners), line and paragraph
-// separators, and any whitespace inside the address.
-const UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\s]/u;
+// Control characters (C0 and C1), invisible formatting (bidi overrides, zero-width characters),
+// line and paragraph separators.
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 
 /**
- * The normalised address (NFC, surrounding spaces trimmed, domain lowercased), or undefined when
- * the value is not a single safe address. The domain must be plain ASCII: an internationalised
- * domain arrives as its punycode (xn--) form or not at all, which shuts out look-alike letters
- * (Cyrillic "о" for Latin "o", fullwidth forms) that would read as someone else's domain.
+ * The normalised address, by the rules every part of Portico uses (shared/email.ts: trimmed, NFC,
+ * domain lowercased, one `@`, no control characters, a plain ASCII DNS domain so look-alike
+ * letters such as Cyrillic "о" for Latin "o" are refused), or undefined. Claims are untyped, so
+ * anything but a string is refused too, as are invisible formatting characters.
  */
 export function normaliseEmail(value: unknown): string | undefined {
-  if (typeof value !== 'string') return undefined;
-  // Checked before trimming, so a trailing CR/LF is refused rather than silently cut off.
-  if (/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(value)) return undefined;
-  const address = value.trim().normalize('NFC');
-  if (address.length > 254 || UNSAFE.test(address)) return undefined;
-  const at = address.indexOf('@');
-  if (at <= 0 || at !== address.lastIndexOf('@')) return undefined;
-  const local = address.slice(0, at);
-  const domain = address.slice(at + 1).toLowerCase();
-  if (local.length > 64 || local.startsWith('.') || local.endsWith('.') || local.includes('..')) return undefined;
-  if (/["(),:;<>[\\\]]/.test(local)) return undefined;
-  if (!DNS_NAME.test(domain)) return undefined;
-  return `${local}@${domain}`;
+  if (typeof value !== 'string' || INVISIBLE.test(value)) return undefined;
+  return normaliseAddress(value);
 }
 
 /**

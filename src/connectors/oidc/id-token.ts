@@ -4,11 +4,11 @@
  * future, and compares `iss` to exactly one string, which cannot express Google's two spellings or
  * Entra's per-tenant issuer. Every check lives here, in one place.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { decodeProtectedHeader, importJWK, jwtVerify, type JWTPayload } from 'jose';
 import type { Clock } from '../../shared/clock.ts';
 import { UpstreamError } from '../types.ts';
 import { ASYMMETRIC_ALGS, type JwksCache } from './jwks.ts';
+import { sameString } from './same-string.ts';
 
 /** Allowed difference between our clock and the IdP's, in seconds. */
 export const CLOCK_SKEW_SECONDS = 30;
@@ -25,21 +25,16 @@ export interface IdTokenExpectations {
   readonly clock: Clock;
 }
 
-export const sameString = (a: string, b: string): boolean => {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-};
-
 export async function verifyIdToken(token: string, expect: IdTokenExpectations): Promise<JWTPayload & { iss: string; sub: string }> {
   const refuse = (message: string) => new UpstreamError('invalid_response', expect.connectorId, `id_token: ${message}`);
+  // Three parts: a signed JWT, not an encrypted one or anything else.
+  if (token.split('.').length !== 3) throw refuse('not a compact JWS');
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
     header = decodeProtectedHeader(token);
   } catch {
-    throw refuse('not a signed JWT');
+    throw refuse('header is not readable');
   }
-  if (token.split('.').length !== 3) throw refuse('not a compact JWS');
   const alg = header.alg;
   const allowed = (expect.advertisedAlgs ?? [...ASYMMETRIC_ALGS]).filter((a) => ASYMMETRIC_ALGS.has(a));
   // Checked before any key lookup, so `none` or HS256 cannot even cause a JWKS fetch.

@@ -60,7 +60,13 @@ export class JwksCache {
       } catch (error) {
         throw upstreamFailure(options.connectorId, 'jwks', error);
       }
-      const body = (await readJson(response, options.connectorId, 'jwks')) as { keys?: unknown };
+      let body: { keys?: unknown };
+      try {
+        body = (await readJson(response, options.connectorId, 'jwks')) as { keys?: unknown };
+      } catch (error) {
+        // Keys that cannot be read are the IdP's outage, whatever the status: nobody can sign in.
+        throw new UpstreamError('upstream_unavailable', options.connectorId, error instanceof Error ? error.message : 'jwks');
+      }
       if (!body || !Array.isArray(body.keys)) throw new UpstreamError('upstream_unavailable', options.connectorId, 'jwks: no keys array');
       return body.keys.filter((key): key is JWK => typeof key === 'object' && key !== null && typeof (key as JWK).kty === 'string');
     }, JWKS_TTL_MS, options.clock);

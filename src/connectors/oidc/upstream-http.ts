@@ -1,19 +1,12 @@
 /**
- * Every call to an identity provider goes through a fetch bounded by the connector's timeout, and
- * every failure becomes an UpstreamError. Library errors are summarised, never attached as the
+ * Every call to an identity provider goes through a fetch bounded by the connector's own timeout
+ * (shared/bounded-fetch.ts, over the fetch the composition root gives), and every failure becomes
+ * an UpstreamError. Library errors are summarised, never attached as the
  * cause: openid-client keeps the token endpoint's response body on some of its errors, and a log
  * line must not carry tokens.
  */
 import * as client from 'openid-client';
 import { UpstreamError, type UpstreamFetch } from '../types.ts';
-
-export function boundedFetch(base: UpstreamFetch, timeoutMs: number): UpstreamFetch {
-  return (input, init) => {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-    return base(input, { ...init, signal });
-  };
-}
 
 /** openid-client's fetch hook, over a bounded fetch. */
 export const asCustomFetch =
@@ -50,7 +43,9 @@ function summary(error: unknown): string {
     .map((e) => {
       const code = (e as { code?: unknown }).code;
       const oauthError = e instanceof client.ResponseBodyError && SAFE_TOKEN.test(e.error) ? ` error=${e.error}` : '';
-      return `${e.name}${typeof code === 'string' && SAFE_TOKEN.test(code) ? `[${code}]` : ''}: ${e.message.slice(0, 200)}${oauthError}`;
+      // A JSON parse error quotes the text it choked on, which may be part of a token response.
+      const message = e instanceof SyntaxError ? '(not shown)' : e.message.slice(0, 200);
+      return `${e.name}${typeof code === 'string' && SAFE_TOKEN.test(code) ? `[${code}]` : ''}: ${message}${oauthError}`;
     })
     .join(' <- ');
 }

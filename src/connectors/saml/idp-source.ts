@@ -87,10 +87,7 @@ export async function urlIdpSource(url: string, entityId: string, refreshSeconds
     return inFlight;
   }
 
-  const refreshInBackground = (): void => {
-    if (inFlight || deps.clock.now() - attemptedAt < MIN_REFETCH_MS) return;
-    refresh().catch(() => undefined);
-  };
+  const mayRetry = (): boolean => !inFlight && deps.clock.now() - attemptedAt >= MIN_REFETCH_MS;
 
   // A first load at start; an IdP whose metadata host is down only makes this connector unavailable.
   await refresh().catch(() => undefined);
@@ -98,18 +95,21 @@ export async function urlIdpSource(url: string, entityId: string, refreshSeconds
   return {
     async current() {
       if (descriptor === undefined) {
-        if (deps.clock.now() - attemptedAt < MIN_REFETCH_MS && !inFlight) {
-          throw new Refusal('upstream_unavailable', 'IdP metadata could not be loaded (retrying shortly)');
-        }
+        if (!inFlight && !mayRetry()) throw new Refusal('upstream_unavailable', 'IdP metadata could not be loaded (retrying shortly)');
         try {
           return await refresh();
         } catch (error) {
           throw new Refusal('upstream_unavailable', `IdP metadata could not be loaded: ${error instanceof Error ? error.message : String(error)}`, error);
         }
       }
-      if (deps.clock.now() - loadedAt >= refreshSeconds * 1000) refreshInBackground();
+      if (deps.clock.now() - loadedAt >= refreshSeconds * 1000 && mayRetry()) void refresh().catch(() => undefined);
+      // Waiting for a refresh under way (at most one fetch's time) makes a rollover take effect at once;
+      // a failed one leaves the last good copy in use.
+      if (inFlight) return inFlight.catch(() => descriptor as IdpDescriptor);
       return descriptor;
     },
-    suspectStale: refreshInBackground,
+    suspectStale() {
+      if (mayRetry()) void refresh().catch(() => undefined);
+    },
   };
 }

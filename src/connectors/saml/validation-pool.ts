@@ -14,6 +14,7 @@ import type { ValidatedResponse, ValidationJob } from './validate.ts';
 export type ToWorker = { readonly type: 'job'; readonly jobId: number; readonly job: ValidationJob } | { readonly type: 'taken'; readonly jobId: number; readonly held: boolean };
 
 export type FromWorker =
+  | { readonly type: 'ready' }
   | { readonly type: 'take'; readonly jobId: number; readonly id: string }
   | { readonly type: 'done'; readonly jobId: number; readonly result: ValidatedResponse }
   | { readonly type: 'failed'; readonly jobId: number; readonly code: Refusal['code']; readonly message: string };
@@ -47,6 +48,8 @@ interface Task {
 
 interface Slot {
   readonly worker: Worker;
+  /** Modules loaded: the deadline only counts validation time, not a worker's start. */
+  ready: boolean;
   task: Task | undefined;
   timer: NodeJS.Timeout | undefined;
 }
@@ -77,16 +80,22 @@ export function createValidationPool(options: ValidationPoolOptions = {}): Valid
   function retire(slot: Slot, error: Refusal): void {
     const task = release(slot);
     const index = slots.indexOf(slot);
-    if (index !== -1) slots.splice(index, 1);
+    if (index === -1) return;
+    slots.splice(index, 1);
     task?.reject(task.storeError ?? error);
     void slot.worker.terminate();
-    pump();
+    if (slot.ready) {
+      pump();
+    } else {
+      // A worker that cannot even start will not do better on a retry now: fail what waits.
+      for (const waiting of queue.splice(0)) waiting.reject(new Refusal('upstream_unavailable', `SAML validation worker could not start: ${error.message}`));
+    }
   }
 
   function spawn(): Slot {
     const worker = new Worker(WORKER_URL, { resourceLimits: { maxOldGenerationSizeMb: maxHeapMb } });
-    const slot: Slot = { worker, task: undefined, timer: undefined };
-    worker.unref();
+    // Referenced while starting (work is waiting for it), unreferenced whenever idle.
+    const slot: Slot = { worker, ready: false, task: undefined, timer: undefined };
     worker.on('message', (message: FromWorker) => onMessage(slot, message));
     worker.on('error', (error) => retire(slot, new Refusal('invalid_response', `SAML validation worker failed: ${error.message}`, error)));
     worker.on('exit', () => retire(slot, new Refusal('invalid_response', 'SAML validation worker exited')));
@@ -95,18 +104,33 @@ export function createValidationPool(options: ValidationPoolOptions = {}): Valid
   }
 
   function pump(): void {
-    while (!closed && queue.length > 0) {
-      const slot = slots.find((candidate) => candidate.task === undefined) ?? (slots.length < size ? spawn() : undefined);
-      if (!slot) return;
-      const task = queue.shift() as Task;
-      slot.task = task;
-      slot.worker.ref();
-      slot.timer = setTimeout(() => retire(slot, new Refusal('invalid_response', `SAML validation took longer than ${timeoutMs} ms`)), timeoutMs);
-      slot.worker.postMessage({ type: 'job', jobId: task.jobId, job: task.job } satisfies ToWorker);
+    if (closed) return;
+    for (const slot of slots) {
+      if (queue.length === 0) return;
+      if (slot.ready && slot.task === undefined) assign(slot, queue.shift() as Task);
+    }
+    // Starting workers pick jobs up when they are ready; start only as many as are waiting.
+    let starting = slots.filter((slot) => !slot.ready).length;
+    while (slots.length < size && starting < queue.length) {
+      spawn();
+      starting += 1;
     }
   }
 
+  function assign(slot: Slot, task: Task): void {
+    slot.task = task;
+    slot.worker.ref();
+    slot.timer = setTimeout(() => retire(slot, new Refusal('invalid_response', `SAML validation took longer than ${timeoutMs} ms`)), timeoutMs);
+    slot.worker.postMessage({ type: 'job', jobId: task.jobId, job: task.job } satisfies ToWorker);
+  }
+
   function onMessage(slot: Slot, message: FromWorker): void {
+    if (message.type === 'ready') {
+      slot.ready = true;
+      pump();
+      if (slot.task === undefined) slot.worker.unref();
+      return;
+    }
     const task = slot.task;
     if (!task || task.jobId !== message.jobId) return;
     switch (message.type) {

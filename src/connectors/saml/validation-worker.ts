@@ -38,3 +38,5 @@ port.on('message', (message: ToWorker) => {
     void run(message.jobId, message.job);
   }
 });
+
+post({ type: 'ready' });

@@ -59,6 +59,10 @@ export interface SamlIdp {
   readonly activeKey: KeyPair;
   /** The requests received so far, oldest first. */
   readonly requests: readonly ReceivedAuthnRequest[];
+  /** How many times the metadata was fetched. */
+  readonly metadataFetches: number;
+  /** Makes the metadata endpoint answer with this HTTP status (200 serves it again). */
+  setMetadataStatus(status: number): void;
   metadataXml(): string;
   /** Publishes `keys` and signs with `keys[activeKey]` from now on (rollover). */
   setKeys(keys: readonly KeyPair[], activeKey?: number): void;
@@ -128,6 +132,8 @@ export async function startSamlIdp(options: SamlIdpOptions = {}): Promise<SamlId
   const users = options.users ?? [];
   const requests: ReceivedAuthnRequest[] = [];
   const pending = new Map<string, ReceivedAuthnRequest>();
+  let metadataFetches = 0;
+  let metadataStatus = 200;
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch(() => {
@@ -172,6 +178,12 @@ export async function startSamlIdp(options: SamlIdpOptions = {}): Promise<SamlId
       return key;
     },
     requests,
+    get metadataFetches() {
+      return metadataFetches;
+    },
+    setMetadataStatus(status) {
+      metadataStatus = status;
+    },
     metadataXml: () => idpMetadataXml({ entityId, ssoUrl, signingCertificates: keys.map((key) => key.certificate) }),
     setKeys(next, activeKey = 0) {
       keys = next;
@@ -192,7 +204,9 @@ export async function startSamlIdp(options: SamlIdpOptions = {}): Promise<SamlId
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestUrl = new URL(req.url ?? '/', url);
     if (req.method === 'GET' && requestUrl.pathname === '/metadata') {
-      send(res, 200, 'application/samlmetadata+xml', idp.metadataXml());
+      metadataFetches += 1;
+      if (metadataStatus !== 200) send(res, metadataStatus, 'text/plain', 'metadata unavailable');
+      else send(res, 200, 'application/samlmetadata+xml', idp.metadataXml());
       return;
     }
     if (req.method === 'GET' && requestUrl.pathname === '/sso') {

@@ -1,4 +1,4 @@
-import { createPublicKey, randomUUID } from 'node:crypto';
+import { createPublicKey, randomUUID, type JsonWebKey } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, UnsecuredJWT, type JWK, type JWTPayload } from 'jose';
 
 /** How a stand-in signs its next ID tokens. Everything but `current` must be refused by Portico. */
@@ -84,7 +84,7 @@ export class SigningKeys {
         return `${header}.${unsigned.split('.')[1]}.`;
       }
       case 'hs256-public-key': {
-        const pem = createPublicKey({ key: this.#current.publicJwk as import('node:crypto').JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
+        const pem = createPublicKey({ key: this.#current.publicJwk as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
         return new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: this.#current.kid }).sign(new TextEncoder().encode(String(pem)));
       }
     }

@@ -18,7 +18,7 @@ export function loginPage(options: {
   const e = escapeHtml;
   const radios = options.accounts
     .map((account, index) => {
-      const label = account.email ?? account.name ?? account.id;
+      const label = [account.name, account.email].filter((part) => part !== undefined).join(', ') || account.id;
       const checked = options.selected === account.id || (options.selected === undefined && index === 0) ? ' checked' : '';
       return `<div><input type="radio" id="account-${index}" name="account" value="${e(account.id)}"${checked}> <label for="account-${index}">${e(label)} <small>(${e(account.id)})</small></label></div>`;
     })

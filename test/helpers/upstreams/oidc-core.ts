@@ -8,14 +8,13 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeJwt } from 'jose';
 import Provider, { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
-import { AccountBook, adHocId, type StandInAccount } from './accounts.ts';
+import { adHocId, type AccountBook, type StandInAccount } from './accounts.ts';
 import { readForm, sendHtml, sleep, escapeHtml } from './http-server.ts';
 import type { IdTokenSigning, SigningKeys } from './keys.ts';
 import { loginPage } from './login-page.ts';
 import { StandInStore } from './memory-adapter.ts';
 
 export type OidcRoute = 'discovery' | 'jwks' | 'authorization' | 'token' | 'userinfo';
-
 
 /** Ways to make the stand-in misbehave; change them between steps of a test. */
 export interface OidcKnobs {
@@ -287,5 +286,3 @@ export function createOidcCore<A extends StandInAccount>(options: OidcCoreOption
     },
   };
 }
-
-

@@ -7,7 +7,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { oidcConnector } from '../../../../src/connectors/oidc/index.ts';
 import type { RedirectConnector } from '../../../../src/connectors/types.ts';
 import { startOidcStandIn, type OidcStandIn } from '../../../helpers/upstreams/index.ts';
-import { asRedirect, callbackUrlFor, connectorDeps, rejectsWith, signIn } from './harness.ts';
+import { asRedirect, callbackUrlFor, connectorDeps, reachCallback, rejectsWith, signIn } from './harness.ts';
 
 let idp: OidcStandIn;
 let serial = 0;
@@ -143,6 +143,24 @@ describe('oidc connector: ID token verification', () => {
     const unverified = await signIn(partner, { account: 'stringly' });
     assert.equal(unverified.email, 'carol@fabrikam.example');
     assert.equal(unverified.emailVerified, false);
+  });
+
+  it('never puts a token, code or state in an error message', async () => {
+    const partner = await connector();
+    for (const signing of ['none', 'hs256-public-key', 'wrong-key', 'unpublished'] as const) {
+      idp.knobs.idTokenSigning = signing;
+      const attempt = await reachCallback(partner, { account: 'alice' });
+      let message = '';
+      try {
+        await partner.handleCallback(attempt.callback, attempt.state, attempt.context);
+      } catch (error) {
+        message = `${String(error)} ${JSON.stringify(error)}`;
+      }
+      assert.notEqual(message, '');
+      assert.doesNotMatch(message, /eyJ[A-Za-z0-9_-]{8,}/, signing);
+      assert.ok(!message.includes(attempt.callback.searchParams.get('code')!), signing);
+      assert.ok(!message.includes(String(attempt.state['state'])), signing);
+    }
   });
 
   it('keeps only string amr members and a string acr', async () => {

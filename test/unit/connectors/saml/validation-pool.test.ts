@@ -1,0 +1,122 @@
+/**
+ * The worker pool's own promises: a bounded queue, a deadline that kills a runaway validation
+ * (and a fresh worker afterwards), store failures surfacing as themselves, and the request id
+ * taken only for the id the sign-in waits for.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { decodeSamlResponse } from '../../../../src/connectors/saml/envelope.ts';
+import { Refusal } from '../../../../src/connectors/saml/refusal.ts';
+import type { ValidationJob } from '../../../../src/connectors/saml/validate.ts';
+import { createValidationPool } from '../../../../src/connectors/saml/validation-pool.ts';
+import { StoreUnavailableError } from '../../../../src/shared/errors.ts';
+import { createResponse, generateKeyPair, newSamlId } from '../../../helpers/saml-idp.ts';
+import { ACS, IDP, SP } from './helpers.ts';
+
+const key = generateKeyPair('pool-idp');
+
+async function job(options: { padToBytes?: number; requestId?: string } = {}): Promise<ValidationJob> {
+  const requestId = options.requestId ?? newSamlId();
+  const now = Date.now();
+  const response = await createResponse({ issuer: IDP, signingKey: key, requestId, acsUrl: ACS, audience: SP, now, user: { nameId: 'n1' }, padToBytes: options.padToBytes ?? 0 });
+  return {
+    ...decodeSamlResponse(response.base64, 1024 * 1024),
+    requestId,
+    acsUrl: ACS,
+    spEntityId: SP,
+    idpEntityId: IDP,
+    signingCertificates: [key.certificate],
+    wantAssertionsSigned: true,
+    decryptionKey: undefined,
+    nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
+    now,
+    skewMs: 60_000,
+    limits: { maxDepth: 64, maxElements: 100_000, allowSha1: false },
+  };
+}
+
+/** A store with one pending request id, taken once. */
+function takeOnce(id: string): { take: (id: string) => Promise<boolean>; asked: string[] } {
+  const asked: string[] = [];
+  let present = true;
+  return {
+    asked,
+    take: async (requested) => {
+      asked.push(requested);
+      const ok = present && requested === id;
+      if (ok) present = false;
+      return ok;
+    },
+  };
+}
+
+test('validates in a worker and takes exactly the awaited request id, once', async () => {
+  const pool = createValidationPool({ size: 1 });
+  try {
+    const valid = await job();
+    const store = takeOnce(valid.requestId);
+    const result = await pool.validate(valid, store.take);
+    assert.equal(result.assertion.nameId, 'n1');
+    assert.deepEqual(store.asked, [valid.requestId]);
+    await assert.rejects(pool.validate(valid, store.take), (error: unknown) => error instanceof Refusal && /InResponseTo is not valid/.test(error.message));
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a validation past the deadline is killed with its worker; the next one gets a fresh worker', async () => {
+  // The deadline counts validation time only (not a worker's start): a large response takes far
+  // longer than 150 ms on any machine, a small one far less.
+  const pool = createValidationPool({ size: 1, timeoutMs: 150 });
+  try {
+    const [slow, small] = await Promise.all([job({ padToBytes: 600_000 }), job()]);
+    await assert.rejects(pool.validate(slow, takeOnce(slow.requestId).take), (error: unknown) => error instanceof Refusal && error.code === 'invalid_response' && /longer than 150 ms/.test(error.message));
+    const result = await pool.validate(small, takeOnce(small.requestId).take);
+    assert.equal(result.assertion.nameId, 'n1');
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a full queue refuses at once instead of piling up', async () => {
+  const pool = createValidationPool({ size: 1, maxQueue: 1 });
+  try {
+    const warm = await job();
+    await pool.validate(warm, takeOnce(warm.requestId).take);
+    const jobs = await Promise.all([job(), job(), job()]);
+    // One runs in the (ready, idle) worker, one waits, the third finds the queue full.
+    const results = await Promise.allSettled(jobs.map((each) => pool.validate(each, takeOnce(each.requestId).take)));
+    assert.deepEqual(
+      results.map((result) => result.status),
+      ['fulfilled', 'fulfilled', 'rejected'],
+    );
+    const reason = (results[2] as PromiseRejectedResult).reason as Refusal;
+    assert.equal(reason.code, 'upstream_unavailable');
+    assert.match(reason.message, /too many SAML responses waiting/);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a store failure while taking the request id is reported as the store failure', async () => {
+  const pool = createValidationPool({ size: 1 });
+  try {
+    const valid = await job();
+    const failure = new StoreUnavailableError('redis is down');
+    await assert.rejects(
+      pool.validate(valid, async () => {
+        throw failure;
+      }),
+      (error: unknown) => error === failure,
+    );
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a closed pool refuses new work', async () => {
+  const pool = createValidationPool({ size: 1 });
+  await pool.close();
+  const valid = await job();
+  await assert.rejects(pool.validate(valid, takeOnce(valid.requestId).take), (error: unknown) => error instanceof Refusal && error.code === 'upstream_unavailable');
+});

@@ -35,7 +35,9 @@ const WEB_SECRET = 'demo-web-secret';
 const BENCH_SECRET = process.env['BENCH_SECRET'] || 'bench-secret';
 /** Tokens beyond one per connection, for chains that break (each break is also counted as an error). */
 const SPARE_TOKENS = 5;
-const WARMUP = { ccSeconds: 2, refreshSeconds: 1, refreshConnections: 5 };
+// The warm-up reaches the highest concurrency so that "RSS after warm-up" is the heap a busy
+// server settles at, and a later rise means growth rather than the first burst of load.
+const WARMUP = { ccSeconds: 2, ccConnections: 50, refreshSeconds: 1, refreshConnections: 10 };
 
 interface Case {
   readonly key: CaseKey;
@@ -87,10 +89,11 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 interface Target {
   readonly store: Store;
-  /** Token endpoint path and issuer, relative to the server's base URL. */
+  /** Token endpoint path, relative to the server's base URL. */
   readonly tokenPath: string;
-  readonly issuerPath: string;
   start(logLevel: 'warn' | 'info'): Promise<ChildServer>;
+  /** Where the server started with `logLevel` writes its stdout. */
+  logFile(logLevel: 'warn' | 'info'): string;
   mint(server: ChildServer, c: Case, count: number): Promise<string[]>;
 }
 
@@ -103,7 +106,7 @@ function bareTarget(workDir: string): Target {
   return {
     store: 'bare',
     tokenPath: '/token',
-    issuerPath: '',
+    logFile: () => join(workDir, 'bare.log'),
     start: async () => {
       const port = await freePort();
       return startChild({
@@ -122,11 +125,12 @@ function bareTarget(workDir: string): Target {
 }
 
 /**
- * A config folder for the bench: the example tenants, plus an app like contoso-web that signs
- * its ID tokens with ES256, plus a portico.yaml that picks the store.
+ * A config folder for the bench: the example config, with an app like contoso-web that signs
+ * its ID tokens with ES256 added to contoso, and the bench's own portico.yaml (store, key prefix).
  */
 async function writeConfig(dir: string, store: 'sqlite' | 'redis', redisKeyPrefix: string): Promise<void> {
-  await cp(join(ROOT, 'config/tenants'), join(dir, 'tenants'), { recursive: true });
+  // The whole folder, not just tenants/: tenant files point at files next to them (SAML metadata…).
+  await cp(join(ROOT, 'config'), dir, { recursive: true });
   const tenantFile = join(dir, 'tenants/contoso.yaml');
   const doc = parseDocument(await readFile(tenantFile, 'utf8'));
   const apps = doc.get('apps') as YAMLSeq | undefined;
@@ -152,7 +156,7 @@ function porticoTarget(store: 'sqlite' | 'redis', workDir: string, configDir: st
   return {
     store,
     tokenPath: '/contoso/v2.0/token',
-    issuerPath: '/contoso/v2.0',
+    logFile: (logLevel) => join(workDir, `portico-${store}-${logLevel}.log`),
     start: async (logLevel) => {
       const port = await freePort();
       rps.clear();
@@ -233,6 +237,28 @@ async function checkTokenFormats(target: Target, server: ChildServer, cases: rea
   return notes;
 }
 
+/** Why bare refused grants (its log has one line per refusal), grouped: "invalid_grant" alone says little. */
+function grantErrors(logFile: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(logFile, 'utf8');
+  } catch {
+    return [];
+  }
+  const counts = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.includes('"grant.error"')) continue;
+    try {
+      const { message, detail } = JSON.parse(line) as { message?: string; detail?: string };
+      const key = `${message ?? ''}${detail ? `: ${detail}` : ''}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    } catch {
+      // not one of ours
+    }
+  }
+  return [...counts].map(([reason, count]) => `${count} refused grants: ${reason}`);
+}
+
 // ---------------------------------------------------------------------------------------------
 
 interface ServerRun {
@@ -270,7 +296,7 @@ async function measure(
   return { result, peak, cpu };
 }
 
-async function benchTarget(target: Target, cases: readonly Case[], seconds: number, logFiles: string[]): Promise<ServerRun> {
+async function benchTarget(target: Target, cases: readonly Case[], seconds: number): Promise<ServerRun> {
   const rows: Row[] = [];
   const notes: string[] = [];
   const label = storeLabel(target.store);
@@ -281,7 +307,7 @@ async function benchTarget(target: Target, cases: readonly Case[], seconds: numb
     notes.push(...(await checkTokenFormats(target, server, cases)).map((n) => `${label}: ${n}`));
     progress(`${label}: warming up`);
     for (const c of cases) {
-      if (c.grant === 'client_credentials') await measure(server, target, c, 10, WARMUP.ccSeconds);
+      if (c.grant === 'client_credentials') await measure(server, target, c, WARMUP.ccConnections, WARMUP.ccSeconds);
       else await measure(server, target, c, WARMUP.refreshConnections, WARMUP.refreshSeconds);
     }
     const afterWarmupBytes = server.rss.sample();
@@ -315,13 +341,14 @@ async function benchTarget(target: Target, cases: readonly Case[], seconds: numb
         await infoServer.stop();
       }
     }
-    for (const file of logFiles.filter((f) => f.includes(`-${target.store}-`) || f.endsWith(`${target.store}.log`))) {
+    for (const level of ['warn', 'info'] as const) {
       try {
-        notes.push(`${label}: ${file.split('/').pop()} ${(statSync(file).size / 1024 / 1024).toFixed(1)} MB of log`);
+        notes.push(`${label}: ${(statSync(target.logFile(level)).size / 1024 / 1024).toFixed(1)} MB of log at LOG_LEVEL=${level}`);
       } catch {
-        // no log written
+        // that server was not started
       }
     }
+    if (target.store === 'bare') notes.push(...grantErrors(target.logFile('warn')).map((n) => `${label}: ${n}`));
     return { rows, rss, notes };
   } finally {
     await server.stop();
@@ -394,7 +421,6 @@ async function main(): Promise<void> {
   const rss: RssSummary[] = [];
   const notes: string[] = [];
   const skipped: string[] = [];
-  const logFiles: string[] = [];
   const started = Date.now();
   try {
     progress(`calibrating: node:crypto signatures per second on core ${SERVER_CORE}`);
@@ -403,7 +429,6 @@ async function main(): Promise<void> {
       let target: Target;
       if (store === 'bare') {
         target = bareTarget(workDir);
-        logFiles.push(join(workDir, 'bare.log'));
       } else {
         if (store === 'redis') {
           const problem = await probeRedis(redisUrl);
@@ -419,9 +444,8 @@ async function main(): Promise<void> {
         await mkdir(dataDir, { recursive: true });
         await writeConfig(configDir, store, redisKeyPrefix);
         target = porticoTarget(store, workDir, configDir, dataDir, redisUrl);
-        logFiles.push(join(workDir, `portico-${store}-warn.log`), join(workDir, `portico-${store}-info.log`));
       }
-      const run = await benchTarget(target, cases, seconds, logFiles);
+      const run = await benchTarget(target, cases, seconds);
       rows.push(...run.rows);
       rss.push(...run.rss);
       notes.push(...run.notes);
@@ -446,7 +470,7 @@ async function main(): Promise<void> {
       '',
       '### Goals',
       '',
-      goalsSection(goalList),
+      goalsSection(goalList, rows),
       '',
       '### Errors',
       '',

@@ -65,6 +65,17 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       await target.provider.interactionFinished(req, res, { consent: { grantId: details.grantId } }, { mergeWithLastSubmission: true });
       return;
     }
+    if (target.signIn.summaries.length === 0) {
+      res.status(200).type('html').send(
+        renderPage({
+          title: t(target, 'noMethodsTitle'),
+          correlationId: requestIdOf(req),
+          branding: target.signIn.brandingFor(undefined),
+          body: html`<h1 data-testid="no-methods">${t(target, 'noMethodsTitle')}</h1><p>${t(target, 'noMethodsConfigured')}</p>`,
+        }) + (deps.testLogin ? testLoginForm(req, details.uid, target.tenant.id) : ''),
+      );
+      return;
+    }
     let flow = await deps.flows.getForBrowser(details.uid, browserKeyFor(req, details.uid));
     if (!flow) {
       const params = details.params as Record<string, unknown>;

@@ -10,6 +10,7 @@ const DOMAIN_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 export function normaliseEmail(input: string): string | undefined {
   // Control characters are refused even at the ends, before trimming: a trailing CR/LF from an
   // upstream claim is an injection attempt, not a typo.
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   if (/[\u0000-\u001f\u007f]/.test(input)) return undefined;
   const value = input.normalize('NFC').trim();
   if (value.length > 254 || /\s/.test(value)) return undefined;

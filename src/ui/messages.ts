@@ -47,6 +47,7 @@ export const en = {
   errorBody: 'Try again in a moment. If it keeps happening, contact the administrator and quote the correlation id.',
   noMethodsTitle: 'No way to sign in',
   noMethodsBody: 'No sign-in method is configured for {org} that can sign you in.',
+  noMethodsConfigured: 'No sign-in method is configured for {org} yet, so nobody can sign in here. If you are the administrator, add an identity provider or turn on email passcodes in the tenant file.',
   correlationId: 'Correlation id',
 } as const;
 

@@ -193,7 +193,7 @@ for (const backend of ['sqlite', 'redis'] as const) {
       assert.equal(((await tokenFromElsewhere.json()) as { error: string }).error, 'invalid_request');
     });
 
-    it('ends the login step on a clear page with a correlation id when no sign-in method is configured', { skip }, async () => {
+    it('starts the login step on the identifier-first page, with a correlation id and a strict CSP', { skip }, async () => {
       const config = await relyingParty(portico.issuer, WEB.id, WEB.secret);
       const { CookieJar, locationOf } = await import('../helpers/http.ts');
       const browser = new CookieJar();
@@ -207,7 +207,8 @@ for (const backend of ['sqlite', 'redis'] as const) {
       const page = await browser.fetch(interaction);
       assert.equal(page.status, 200);
       const body = await page.text();
-      assert.match(body, /No sign-in method is configured for Contoso/);
+      assert.match(body, /Sign in to Contoso/);
+      assert.match(body, /<label for="email">Email address<\/label>/);
       assert.match(body, /Correlation id: <code data-testid="correlation-id">[A-Za-z0-9_-]+<\/code>/);
       assert.match(page.headers.get('content-security-policy') ?? '', /form-action 'self' http:\/\/localhost:8080/);
       const expired = await new (await import('../helpers/http.ts')).CookieJar().fetch(interaction);

@@ -40,4 +40,9 @@ export const commands: Record<string, CommandEntry> = {
     summary: "list a tenant's guests with their state and the identities they sign in with",
     load: () => import('./guests-list.ts'),
   },
+  'demo-app': {
+    args: '[--tenant <id>] [--app <id>] [--config <folder>]',
+    summary: 'run a demo app that signs people in with Portico (default: contoso-web on http://localhost:8080)',
+    load: () => import('./demo-app.ts'),
+  },
 };

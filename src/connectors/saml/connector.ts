@@ -37,8 +37,12 @@ export const MAX_ELEMENTS = 5000;
 
 /** `{tenantBaseUrl}/saml/{id}`: Portico's entity id towards the IdP unless the config names one. */
 export const defaultSpEntityId = (tenantBaseUrl: string, connectorId: string): string => `${tenantBaseUrl}/saml/${connectorId}`;
-/** Where the interaction routes should mount this connector's ACS; the SP metadata publishes it. */
-export const defaultAcsUrl = (tenantBaseUrl: string, connectorId: string): string => `${defaultSpEntityId(tenantBaseUrl, connectorId)}/acs`;
+/**
+ * The ACS URL the SP metadata publishes: where the interaction routes mount this connector's POST
+ * endpoint (`{tenantBaseUrl}/federation/{id}/acs`, the `callbackUrl` they pass to start and
+ * handlePost). Kept in step with src/interaction by hand: connectors may not import it.
+ */
+export const defaultAcsUrl = (tenantBaseUrl: string, connectorId: string): string => `${tenantBaseUrl}/federation/${connectorId}/acs`;
 
 export const assertionNamespace = (entityId: string): string => `saml-assertion:${entityId}`;
 

@@ -120,4 +120,10 @@ export async function checkEncryptedAssertion(encryptedAssertion: string, decryp
   });
   const root = guard(plaintext, limits, 'decrypted assertion');
   if (root !== 'Assertion') throw new Refusal('invalid_response', 'EncryptedAssertion does not hold an Assertion');
+  try {
+    // Whatever xmldom would only warn about (and print) is refused here, as for the Response itself.
+    strictDomParser().parseFromString(plaintext, 'text/xml');
+  } catch (error) {
+    throw new Refusal('invalid_response', `decrypted assertion: ${(error as Error).message}`, error);
+  }
 }

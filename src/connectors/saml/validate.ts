@@ -49,6 +49,19 @@ class ObservedSaml extends SAML {
   }
 }
 
+/**
+ * node-saml verifies each signature against every trusted certificate in turn, and each failed
+ * try costs a full re-parse and canonicalisation: during a rollover the new key would double the
+ * work. The certificate a signature names in its KeyInfo goes first. Only the order changes: a
+ * KeyInfo certificate that is not configured is never trusted.
+ */
+export function keyInfoFirst(certificates: readonly string[], xml: string): string[] {
+  const named = new Set([...xml.matchAll(/<(?:[A-Za-z_][\w.-]*:)?X509Certificate>([^<]+)</g)].map((match) => (match[1] ?? '').replace(/\s+/g, '')));
+  if (named.size === 0 || certificates.length < 2) return [...certificates];
+  const body = (pem: string) => pem.replace(/-----(?:BEGIN|END) CERTIFICATE-----|\s+/g, '');
+  return [...certificates.filter((pem) => named.has(body(pem))), ...certificates.filter((pem) => !named.has(body(pem)))];
+}
+
 const lastSegment = (uri: string | undefined): string => loggable(uri?.slice(uri.lastIndexOf(':') + 1) ?? 'none', 60);
 
 export async function validateResponse(job: ValidationJob, takeRequestId: (id: string) => Promise<boolean>): Promise<ValidatedResponse> {
@@ -58,6 +71,7 @@ export async function validateResponse(job: ValidationJob, takeRequestId: (id: s
   if (envelope.inResponseTo !== job.requestId) throw new Refusal('invalid_response', "InResponseTo does not answer this sign-in's request");
   const claim = new RequestIdClaim(job.requestId, takeRequestId);
 
+  if (envelope.statusCode === undefined) throw new Refusal('invalid_response', 'Response has no Status/StatusCode');
   if (envelope.statusCode !== STATUS_SUCCESS) {
     // A refusal ends this request as surely as a success would.
     await claim.take();
@@ -78,7 +92,7 @@ export async function validateResponse(job: ValidationJob, takeRequestId: (id: s
     issuer: job.spEntityId,
     audience: job.spEntityId,
     idpIssuer: job.idpEntityId,
-    idpCert: [...job.signingCertificates],
+    idpCert: keyInfoFirst(job.signingCertificates, job.xml),
     wantAssertionsSigned: job.wantAssertionsSigned,
     // Either signature may cover the assertion; which one is required is wantAssertionsSigned's call.
     wantAuthnResponseSigned: false,

@@ -422,6 +422,8 @@ describe('refused responses', () => {
     await refused(garbage.post('PHI+PC9yPh=='), 'invalid_response', /canonical/);
     await refused(garbage.post(Buffer.from([0x3c, 0x72, 0xff, 0x3e]).toString('base64')), 'invalid_response', /UTF-8/);
     await refused(garbage.post(Buffer.from('<r/>').toString('base64')), 'invalid_response', /not a SAML 2.0 Response/);
+    const noStatus = (await garbage.response()).xml.replace(/<samlp:Status>.*?<\/samlp:Status>/, '');
+    await refused(garbage.post(Buffer.from(noStatus).toString('base64')), 'invalid_response', /no Status/);
   });
 
   test('a RelayState of another sign-in, or no pending request', async () => {

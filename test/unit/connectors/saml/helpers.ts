@@ -76,7 +76,7 @@ export const samlConfig = (entry: Record<string, unknown>): SamlConfig => samlCo
 export const IDP = 'https://idp.fabrikam.example/saml';
 export const TENANT_BASE = 'http://127.0.0.1:3000/contoso/v2.0';
 export const SP = `${TENANT_BASE}/saml/fabrikam`;
-export const ACS = `${SP}/acs`;
+export const ACS = `${TENANT_BASE}/federation/fabrikam/acs`;
 
 export interface SignIn {
   readonly context: StartContext;

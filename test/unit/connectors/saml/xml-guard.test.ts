@@ -63,14 +63,13 @@ test('refuses content after the root element (which xmldom would silently drop)'
   guardXml('<r></r>\n \t\r\n', limits);
 });
 
-test('refuses nesting deeper than the limit, and 20,000 levels cheaply', () => {
+test('refuses nesting deeper than the limit, and 20,000 levels at the 65th', () => {
   const nested = (depth: number) => `${'<a>'.repeat(depth)}${'</a>'.repeat(depth)}`;
   assert.equal(guardXml(nested(64), limits).depth, 64);
   refusal(nested(65), /nested deeper than 64/);
   refusal(`${'<a>'.repeat(64)}<b/>${'</a>'.repeat(64)}`, /nested deeper than 64/);
-  const started = performance.now();
-  refusal(nested(20_000), /nested deeper/);
-  assert.ok(performance.now() - started < 50, 'refusing a deep document must not cost more than reading it');
+  // The scan stops at the first violation: the broken end of this document is never reached.
+  refusal(`${'<a>'.repeat(20_000)}${'</a>'.repeat(19_999)}<unterminated`, /nested deeper than 64/);
 });
 
 test('refuses more elements than the limit', () => {

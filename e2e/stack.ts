@@ -1,0 +1,143 @@
+/**
+ * Everything a browser journey talks to, on loopback: Portico in-process with a contoso tenant
+ * wired to the stand-in IdPs a suite asks for, and two real relying-party web apps registered in
+ * that tenant — `portal` (self-service sign-up) and `intranet` (invited guests only).
+ */
+import { guestUserPrincipalName, type User } from '../src/directory/users.ts';
+import { federationTenantYaml, type FederationTenantOptions } from '../test/helpers/federation-tenant.ts';
+import { freePort } from '../test/helpers/http.ts';
+import { startTestPortico, type TestPortico } from '../test/helpers/portico.ts';
+import { startRelyingPartyApp, type RelyingPartyApp } from '../test/helpers/relying-party-app.ts';
+import { startSamlIdp, type SamlIdp, type SamlIdpUser } from '../test/helpers/saml-idp.ts';
+import { startSmtpSink, type SmtpSink } from '../test/helpers/smtp.ts';
+import {
+  startGoogleStandIn,
+  startMicrosoftStandIn,
+  type GoogleAccount,
+  type GoogleStandIn,
+  type MicrosoftAccount,
+  type MicrosoftStandIn,
+  type MicrosoftTenant,
+} from '../test/helpers/upstreams/index.ts';
+
+const APP_SECRET = 'test-app-secret';
+
+export interface E2eStackOptions {
+  readonly google?: { readonly accounts: readonly GoogleAccount[] };
+  readonly microsoft?: { readonly tenants: readonly MicrosoftTenant[]; readonly accounts: readonly MicrosoftAccount[] };
+  readonly saml?: { readonly users: readonly SamlIdpUser[] };
+  /** Send mail to a real SMTP sink (otherwise mail goes to the outbox folder). */
+  readonly smtp?: boolean;
+  /** A last edit of the tenant file (a logo URL, say) before Portico reads it. */
+  readonly editTenantYaml?: (yaml: string) => string;
+}
+
+export interface E2eStack {
+  readonly portico: TestPortico;
+  /** Self-service sign-up: the first sign-in of someone unknown creates the guest. */
+  readonly portal: RelyingPartyApp;
+  /** Only invited guests may sign in. */
+  readonly intranet: RelyingPartyApp;
+  readonly google: GoogleStandIn | undefined;
+  readonly microsoft: MicrosoftStandIn | undefined;
+  readonly saml: SamlIdp | undefined;
+  readonly smtp: SmtpSink | undefined;
+  /** Portico's origin (`http://127.0.0.1:<port>`). */
+  readonly origin: string;
+  /** Creates an invited guest who has not signed in yet, as an invitation does. */
+  invite(email: string, displayName: string): Promise<User>;
+  stop(): Promise<void>;
+}
+
+export async function startE2eStack(options: E2eStackOptions): Promise<E2eStack> {
+  const stoppers: (() => Promise<unknown>)[] = [];
+  try {
+    const port = await freePort();
+    const origin = `http://127.0.0.1:${port}`;
+    const federation = `${origin}/contoso/v2.0/federation`;
+    const tenant: { -readonly [K in keyof FederationTenantOptions]: FederationTenantOptions[K] } = {};
+
+    let google: GoogleStandIn | undefined;
+    if (options.google) {
+      google = await startGoogleStandIn({
+        accounts: options.google.accounts,
+        clients: [{ clientId: 'portico-google', clientSecret: 'google-secret', redirectUris: [`${federation}/google/callback`] }],
+      });
+      stoppers.push(() => google!.stop());
+      tenant.google = { issuer: google.issuer, clientId: 'portico-google', clientSecret: 'google-secret' };
+    }
+    let microsoft: MicrosoftStandIn | undefined;
+    if (options.microsoft) {
+      microsoft = await startMicrosoftStandIn({
+        tenants: options.microsoft.tenants,
+        accounts: options.microsoft.accounts,
+        clients: [{ clientId: 'portico-microsoft', clientSecret: 'microsoft-secret', redirectUris: [`${federation}/microsoft/callback`] }],
+      });
+      stoppers.push(() => microsoft!.stop());
+      tenant.microsoft = { authority: microsoft.authority, clientId: 'portico-microsoft', clientSecret: 'microsoft-secret' };
+    }
+    let saml: SamlIdp | undefined;
+    if (options.saml) {
+      saml = await startSamlIdp({ users: options.saml.users });
+      stoppers.push(() => saml!.close());
+      tenant.saml = { entityId: saml.entityId, ssoUrl: saml.ssoUrl, certificates: saml.keys.map((key) => key.certificate) };
+    }
+    let smtp: SmtpSink | undefined;
+    if (options.smtp) {
+      smtp = await startSmtpSink();
+      stoppers.push(() => smtp!.close());
+    }
+
+    const [portalPort, intranetPort] = [await freePort(), await freePort()];
+    tenant.apps = [
+      { id: 'portal', redirectUri: `http://localhost:${portalPort}/callback`, selfServiceSignUp: true },
+      { id: 'intranet', redirectUri: `http://localhost:${intranetPort}/callback`, selfServiceSignUp: false },
+    ];
+    const yaml = federationTenantYaml(tenant);
+    const portico = await startTestPortico({
+      backend: 'sqlite',
+      port,
+      tenantFiles: { contoso: options.editTenantYaml ? options.editTenantYaml(yaml) : yaml },
+      ...(smtp
+        ? { brokerYaml: `mail:\n  transport: smtp\n  from: Contoso <no-reply@contoso.example>\n  smtp:\n    host: 127.0.0.1\n    port: ${smtp.port}\n    secure: false\n` }
+        : {}),
+    });
+    stoppers.push(() => portico.dispose());
+    const portal = await startRelyingPartyApp({ issuer: portico.issuer, clientId: 'portal', clientSecret: APP_SECRET, port: portalPort });
+    stoppers.push(() => portal.stop());
+    const intranet = await startRelyingPartyApp({ issuer: portico.issuer, clientId: 'intranet', clientSecret: APP_SECRET, port: intranetPort });
+    stoppers.push(() => intranet.stop());
+
+    return {
+      portico,
+      portal,
+      intranet,
+      google,
+      microsoft,
+      saml,
+      smtp,
+      origin,
+      invite: (email, displayName) =>
+        portico.portico.users.create({
+          tenantId: 'contoso',
+          userType: 'Guest',
+          userPrincipalName: guestUserPrincipalName(email, 'contoso.example'),
+          displayName,
+          mail: email,
+          creationType: 'Invitation',
+          externalUserState: 'PendingAcceptance',
+        }),
+      stop: () => stopAll(stoppers),
+    };
+  } catch (error) {
+    await stopAll(stoppers);
+    throw error;
+  }
+}
+
+/** Stops in reverse order of start; every part is stopped even when one fails. */
+async function stopAll(stoppers: readonly (() => Promise<unknown>)[]): Promise<void> {
+  const failures: unknown[] = [];
+  for (const stop of [...stoppers].reverse()) await stop().catch((error: unknown) => failures.push(error));
+  if (failures.length) throw new AggregateError(failures, 'stopping the e2e stack failed');
+}

@@ -1,6 +1,6 @@
 import type { ConnectorModule } from '../registry.ts';
 import type { RedirectConnector } from '../types.ts';
-import { OidcCodeFlow } from '../oidc/code-flow.ts';
+import { OidcCodeFlow, codeFlowConnector } from '../oidc/code-flow.ts';
 import { googleIdentity } from './identity.ts';
 import { googleIssuers } from './issuer.ts';
 import { googleSchema, type GoogleConfig } from './schema.ts';
@@ -25,16 +25,11 @@ function createGoogle(config: GoogleConfig, deps: Parameters<ConnectorModule<'go
     },
     deps,
   );
-  return {
-    id: config.id,
-    kind: 'google',
-    capability: 'redirect',
-    displayName: config.displayName ?? 'Google',
-    group: 'social',
-    domains: config.domains,
-    start: (context) => flow.start(context),
-    handleCallback: async (callbackUrl, state, context) => googleIdentity(config, await flow.complete(callbackUrl, state, context)),
-  };
+  return codeFlowConnector(
+    { id: config.id, kind: 'google', displayName: config.displayName ?? 'Google', group: 'social', domains: config.domains },
+    flow,
+    (signIn) => googleIdentity(config, signIn),
+  );
 }
 
 export const googleConnector: ConnectorModule<'google', typeof googleSchema> = {

@@ -1,6 +1,6 @@
 import type { ConnectorModule } from '../registry.ts';
 import type { RedirectConnector } from '../types.ts';
-import { OidcCodeFlow } from '../oidc/code-flow.ts';
+import { OidcCodeFlow, codeFlowConnector } from '../oidc/code-flow.ts';
 import { microsoftIdentity } from './identity.ts';
 import { checkMetadata, microsoftIssuers } from './issuer.ts';
 import { microsoftSchema, type MicrosoftConfig } from './schema.ts';
@@ -26,16 +26,11 @@ function createMicrosoft(config: MicrosoftConfig, deps: Parameters<ConnectorModu
     },
     deps,
   );
-  return {
-    id: config.id,
-    kind: 'microsoft',
-    capability: 'redirect',
-    displayName: config.displayName ?? 'Microsoft',
-    group: config.audience === 'organizations' ? 'federation' : 'social',
-    domains: config.domains,
-    start: (context) => flow.start(context),
-    handleCallback: async (callbackUrl, state, context) => microsoftIdentity(config, await flow.complete(callbackUrl, state, context)),
-  };
+  return codeFlowConnector(
+    { id: config.id, kind: 'microsoft', displayName: config.displayName ?? 'Microsoft', group: config.audience === 'organizations' ? 'federation' : 'social', domains: config.domains },
+    flow,
+    (signIn) => microsoftIdentity(config, signIn),
+  );
 }
 
 export const microsoftConnector: ConnectorModule<'microsoft', typeof microsoftSchema> = {

@@ -8,7 +8,7 @@
 import * as client from 'openid-client';
 import type { JWTPayload } from 'jose';
 import type { Clock } from '../../shared/clock.ts';
-import { UpstreamError, type ConnectorState, type StartContext, type UpstreamFetch } from '../types.ts';
+import { UpstreamError, type ConnectorGroup, type ConnectorState, type RedirectConnector, type StartContext, type UpstreamFetch, type UpstreamIdentity } from '../types.ts';
 import {
   fromConnectorState,
   newRedirectState,
@@ -187,4 +187,21 @@ export class OidcCodeFlow {
     if (this.#allowHttp) client.allowInsecureRequests(configuration);
     return configuration;
   }
+}
+
+/**
+ * The RedirectConnector of an OIDC-based kind: what differs between oidc, google and microsoft is
+ * only their metadata and how a verified sign-in becomes an UpstreamIdentity.
+ */
+export function codeFlowConnector<K extends 'oidc' | 'google' | 'microsoft'>(
+  meta: { id: string; kind: K; displayName: string; group: ConnectorGroup; domains: readonly string[] },
+  flow: OidcCodeFlow,
+  toIdentity: (signIn: VerifiedSignIn) => UpstreamIdentity,
+): RedirectConnector<K> {
+  return {
+    ...meta,
+    capability: 'redirect',
+    start: (context) => flow.start(context),
+    handleCallback: async (callbackUrl, state, context) => toIdentity(await flow.complete(callbackUrl, state, context)),
+  };
 }

@@ -1,6 +1,6 @@
 import type { ConnectorModule } from '../registry.ts';
 import type { RedirectConnector } from '../types.ts';
-import { exactIssuer, OidcCodeFlow } from './code-flow.ts';
+import { exactIssuer, OidcCodeFlow, codeFlowConnector } from './code-flow.ts';
 import { oidcIdentity } from './identity.ts';
 import { oidcSchema, type OidcConfig } from './schema.ts';
 
@@ -23,16 +23,11 @@ function createOidc(config: OidcConfig, deps: Parameters<ConnectorModule<'oidc'>
     },
     deps,
   );
-  return {
-    id: config.id,
-    kind: 'oidc',
-    capability: 'redirect',
-    displayName: config.displayName ?? new URL(config.issuer).hostname,
-    group: 'federation',
-    domains: config.domains,
-    start: (context) => flow.start(context),
-    handleCallback: async (callbackUrl, state, context) => oidcIdentity(config, await flow.complete(callbackUrl, state, context)),
-  };
+  return codeFlowConnector(
+    { id: config.id, kind: 'oidc', displayName: config.displayName ?? new URL(config.issuer).hostname, group: 'federation', domains: config.domains },
+    flow,
+    (signIn) => oidcIdentity(config, signIn),
+  );
 }
 
 export const oidcConnector: ConnectorModule<'oidc', typeof oidcSchema> = {

@@ -2,6 +2,7 @@ import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
 import { ConfigError, PorticoError, errorMessage } from '../../shared/errors.ts';
 import { AlreadyExistsError, ConflictError, NotFoundError, StoreUnavailableError } from '../errors.ts';
 import type { DocumentStore, StoredRecord, UpdateOptions, WriteOptions } from '../ports.ts';
+import { distinctTags, encodeValue, ttlMs, uniqueEntries } from '../values.ts';
 
 /*
  * Key layout (P = keyPrefix, default "portico:"; C = collection with '%', '{' and '}' escaped as
@@ -601,28 +602,21 @@ function toRecord<T>(id: string, record: ParsedRecord): StoredRecord<T> {
 /** Script argument meaning "keep the record's current unique values / tags". */
 const KEEP = '-';
 
-function encodeValue(value: unknown): string {
-  const json = JSON.stringify(value);
-  if (typeof json !== 'string') throw new TypeError('stored values must be JSON-serialisable');
-  return json;
-}
-
 /** Milliseconds as a script argument; '' when absent. */
 function ttlArg(seconds: number | undefined): string {
-  if (seconds === undefined) return '';
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new RangeError(`ttl must be a positive number of seconds, got ${seconds}`);
-  return String(Math.ceil(seconds * 1000));
+  const ms = ttlMs(seconds);
+  return ms === undefined ? '' : String(ms);
 }
 
 /** Flat JSON [encodedIndex, value, …], or '' for none; index names are encoded because they sit before a ':' in key names. */
 function uniqueArg(unique: Readonly<Record<string, string>> | undefined): string {
-  const flat = Object.entries(unique ?? {}).flatMap(([index, value]) => [encodeURIComponent(index), value]);
+  const flat = uniqueEntries(unique).flatMap(([index, value]) => [encodeURIComponent(index), value]);
   return flat.length ? JSON.stringify(flat) : '';
 }
 
 /** JSON [tag, …], or '' for none (an empty field costs nothing in the stored record). */
 function tagsArg(tags: readonly string[] | undefined): string {
-  const distinct = [...new Set(tags ?? [])];
+  const distinct = distinctTags(tags);
   return distinct.length ? JSON.stringify(distinct) : '';
 }
 

@@ -5,6 +5,7 @@ import { errorMessage } from '../../shared/errors.ts';
 import { systemClock, type Clock } from '../../shared/clock.ts';
 import { AlreadyExistsError, NotFoundError, StoreUnavailableError } from '../errors.ts';
 import type { DocumentStore, StoredRecord, UpdateOptions, WriteOptions } from '../ports.ts';
+import { distinctTags, encodeValue, ttlMs, uniqueEntries } from '../values.ts';
 
 /**
  * `MIGRATIONS[n]` takes a database from `PRAGMA user_version` n to n + 1. Append only: a file
@@ -394,22 +395,3 @@ function toRecord<T>(id: string, row: Record<string, SQLOutputValue>): StoredRec
   };
 }
 
-function encodeValue(value: unknown): string {
-  const json = JSON.stringify(value);
-  if (typeof json !== 'string') throw new TypeError('stored values must be JSON-serialisable');
-  return json;
-}
-
-function ttlMs(seconds: number | undefined): number | undefined {
-  if (seconds === undefined) return undefined;
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new RangeError(`ttl must be a positive number of seconds, got ${seconds}`);
-  return Math.ceil(seconds * 1000);
-}
-
-function uniqueEntries(unique: Readonly<Record<string, string>> | undefined): ReadonlyArray<readonly [string, string]> {
-  return Object.entries(unique ?? {});
-}
-
-function distinctTags(tags: readonly string[] | undefined): readonly string[] {
-  return [...new Set(tags ?? [])];
-}

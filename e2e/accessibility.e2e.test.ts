@@ -9,8 +9,8 @@ import type { Browser, Page } from 'playwright-core';
 import { passcodeIn } from '../test/helpers/sign-in.ts';
 import { focusedElement, inlineScripting, resetFocus, unlabelledFields } from './a11y.ts';
 import { claimsAtApp, computedStyle } from './actions.ts';
-import { launchBrowser, suiteOptions, withPage } from './browser.ts';
-import { startE2eStack, type E2eStack } from './stack.ts';
+import { suiteOptions, withPage } from './browser.ts';
+import { startBrowserAndStack, type E2eStack } from './stack.ts';
 
 describe('accessibility of the sign-in pages', { ...suiteOptions(), timeout: 60_000 }, () => {
   let browser: Browser;
@@ -18,7 +18,7 @@ describe('accessibility of the sign-in pages', { ...suiteOptions(), timeout: 60_
 
   before(async () => {
     // Microsoft takes any domain: an adatum.com address gets the picker (Microsoft or a passcode).
-    [browser, stack] = await Promise.all([launchBrowser(), startE2eStack({ microsoft: { tenants: [], accounts: [] }, smtp: true })]);
+    ({ browser, stack } = await startBrowserAndStack({ microsoft: { tenants: [], accounts: [] }, smtp: true }));
   });
   after(async () => {
     await browser?.close();

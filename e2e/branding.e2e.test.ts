@@ -9,10 +9,10 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { computedStyle, enterEmail } from './actions.ts';
-import { launchBrowser, suiteOptions, withPage } from './browser.ts';
+import { suiteOptions, withPage } from './browser.ts';
 import { BACKGROUND_CLIP, centreClipOf, coloursIn, fillClipOf } from './pixels.ts';
 import { encodeSolidPng, hexToRgb, type Rgba } from './png.ts';
-import { startE2eStack, type E2eStack } from './stack.ts';
+import { startBrowserAndStack, type E2eStack } from './stack.ts';
 
 // The colours of test/helpers/federation-tenant.ts, and Portico's defaults (src/ui/assets/portico.css).
 const CONTOSO = { background: hexToRgb('#f5f5f5'), primary: hexToRgb('#0f6cbd'), text: 'Contoso staff and invited guests only.' };
@@ -36,19 +36,16 @@ describe('branding of the sign-in pages', { ...suiteOptions(), timeout: 60_000 }
     });
     await new Promise<void>((resolve) => logoServer.listen(0, '127.0.0.1', resolve));
     logoUrl = `http://127.0.0.1:${(logoServer.address() as AddressInfo).port}/fabrikam-logo.png`;
-    [browser, stack] = await Promise.all([
-      launchBrowser(),
-      // Microsoft takes any domain, so a fabrikam.com or northwind.example address (claimed by
-      // no IdP here) gets the picker (Microsoft or a passcode), a page that stays put to look at.
-      startE2eStack({
-        microsoft: { tenants: [], accounts: [] },
-        editTenantYaml: (yaml) => {
-          const anchor = '      primaryColor: "#c2410c"\n';
-          assert.ok(yaml.includes(anchor), "the tenant file has Fabrikam's branding");
-          return yaml.replace(anchor, `      logoUrl: ${logoUrl}\n${anchor}`);
-        },
-      }),
-    ]);
+    // Microsoft takes any domain, so a fabrikam.com or northwind.example address (claimed by no
+    // IdP here) gets the picker (Microsoft or a passcode), a page that stays put to look at.
+    ({ browser, stack } = await startBrowserAndStack({
+      microsoft: { tenants: [], accounts: [] },
+      editTenantYaml: (yaml) => {
+        const anchor = '      primaryColor: "#c2410c"\n';
+        assert.ok(yaml.includes(anchor), "the tenant file has Fabrikam's branding");
+        return yaml.replace(anchor, `      logoUrl: ${logoUrl}\n${anchor}`);
+      },
+    }));
   });
   after(async () => {
     await browser?.close();

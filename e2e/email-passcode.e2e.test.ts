@@ -7,8 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { passcodeIn } from '../test/helpers/sign-in.ts';
 import { claimsAtApp, enterCode, enterEmail } from './actions.ts';
-import { launchBrowser, suiteOptions, withPage } from './browser.ts';
-import { startE2eStack, type E2eStack } from './stack.ts';
+import { suiteOptions, withPage } from './browser.ts';
+import { startBrowserAndStack, type E2eStack } from './stack.ts';
 
 describe('email one-time passcode sign-in in a browser', { ...suiteOptions(), timeout: 60_000 }, () => {
   let browser: Browser;
@@ -16,7 +16,7 @@ describe('email one-time passcode sign-in in a browser', { ...suiteOptions(), ti
 
   before(async () => {
     // Google claims only gmail.com: adatum.com goes straight to the passcode.
-    [browser, stack] = await Promise.all([launchBrowser(), startE2eStack({ google: { accounts: [] }, smtp: true })]);
+    ({ browser, stack } = await startBrowserAndStack({ google: { accounts: [] }, smtp: true }));
   });
   after(async () => {
     await browser?.close();

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { chooseIdp, claimsAtApp, enterEmail, signInAtSamlIdp, signInAtStandIn } from './actions.ts';
-import { launchBrowser, suiteOptions, withPage } from './browser.ts';
-import { startE2eStack, type E2eStack } from './stack.ts';
+import { suiteOptions, withPage } from './browser.ts';
+import { startBrowserAndStack, type E2eStack } from './stack.ts';
 
 const ENTRA_TENANT = '6f0c2f0e-2b9a-4a8e-9a51-0f6f2a6c1b11';
 const CONSUMERS_TENANT = '9188040d-6c67-4c5b-b112-36a304b66dad';
@@ -17,20 +17,17 @@ describe('federated guest sign-in in a browser', { ...suiteOptions(), timeout: 9
   let stack: E2eStack;
 
   before(async () => {
-    [browser, stack] = await Promise.all([
-      launchBrowser(),
-      startE2eStack({
-        google: { accounts: [{ id: 'g-bob', email: 'bob@gmail.com', emailVerified: true, name: 'Bob Gmail' }] },
-        microsoft: {
-          tenants: [{ id: ENTRA_TENANT, name: 'Adatum', domains: ['adatum.com'] }],
-          accounts: [
-            { id: 'm-alice', tenantId: ENTRA_TENANT, email: 'alice@adatum.com', emailDomainVerified: true, name: 'Alice Adatum' },
-            { id: 'm-carl', tenantId: CONSUMERS_TENANT, email: 'carl@outlook.com', name: 'Carl Outlook' },
-          ],
-        },
-        saml: { users: [{ email: 'fiona@fabrikam.com', name: 'Fiona Fabrikam' }] },
-      }),
-    ]);
+    ({ browser, stack } = await startBrowserAndStack({
+      google: { accounts: [{ id: 'g-bob', email: 'bob@gmail.com', emailVerified: true, name: 'Bob Gmail' }] },
+      microsoft: {
+        tenants: [{ id: ENTRA_TENANT, name: 'Adatum', domains: ['adatum.com'] }],
+        accounts: [
+          { id: 'm-alice', tenantId: ENTRA_TENANT, email: 'alice@adatum.com', emailDomainVerified: true, name: 'Alice Adatum' },
+          { id: 'm-carl', tenantId: CONSUMERS_TENANT, email: 'carl@outlook.com', name: 'Carl Outlook' },
+        ],
+      },
+      saml: { users: [{ email: 'fiona@fabrikam.com', name: 'Fiona Fabrikam' }] },
+    }));
   });
   after(async () => {
     await browser?.close();
@@ -93,8 +90,11 @@ describe('federated guest sign-in in a browser', { ...suiteOptions(), timeout: 9
     withPage(browser, 'saml fabrikam', async ({ page }) => {
       await page.goto(stack.portal.loginUrl);
       await enterEmail(page, 'fiona@fabrikam.com');
-      await page.waitForURL((url) => url.href.startsWith(stack.saml!.ssoUrl));
+      await page.waitForURL((url) => url.href.startsWith(stack.samlSsoUrl!));
+      const acsPost = page.waitForRequest((request) => request.method() === 'POST' && new URL(request.url()).pathname.endsWith('/federation/fabrikam-saml/acs'));
       await signInAtSamlIdp(page, { email: 'fiona@fabrikam.com' });
+      // As from a real IdP: the Response comes cross-site, without Portico's SameSite=Lax cookies.
+      assert.equal(await (await acsPost).headerValue('sec-fetch-site'), 'cross-site');
       const claims = await claimsAtApp(page, stack.portal);
       assert.equal(claims['idp'], stack.saml!.entityId);
       assert.equal(claims['user_type'], 'Guest');
@@ -122,9 +122,13 @@ describe('federated guest sign-in in a browser', { ...suiteOptions(), timeout: 9
       const correlation = page.getByTestId('correlation-id');
       assert.ok(await correlation.isVisible(), 'the correlation id is visible');
       assert.equal(await correlation.textContent(), response.headers()['x-request-id'], 'the id the logs carry');
-      assert.ok(await page.getByTestId('try-another-way').isVisible());
       assert.ok(page.url().startsWith(stack.origin), 'still at Portico, not sent to the app');
       assert.equal(stack.intranet.signIns.length, signInsBefore, 'the app got no tokens');
       assert.equal((await stack.portico.portico.users.list('contoso')).length, before, 'nobody was created');
+
+      // "Try another way" starts over at the email step of the same sign-in.
+      await page.getByTestId('try-another-way').click();
+      await page.getByRole('heading', { name: 'Sign in to Contoso' }).waitFor();
+      assert.ok(await page.getByLabel('Email address').isEditable(), 'another address can be typed');
     }));
 });

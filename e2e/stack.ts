@@ -3,6 +3,7 @@
  * wired to the stand-in IdPs a suite asks for, and two real relying-party web apps registered in
  * that tenant — `portal` (self-service sign-up) and `intranet` (invited guests only).
  */
+import type { Browser } from 'playwright-core';
 import { guestUserPrincipalName, type User } from '../src/directory/users.ts';
 import { federationTenantYaml, type FederationTenantOptions } from '../test/helpers/federation-tenant.ts';
 import { freePort } from '../test/helpers/http.ts';
@@ -19,6 +20,7 @@ import {
   type MicrosoftStandIn,
   type MicrosoftTenant,
 } from '../test/helpers/upstreams/index.ts';
+import { launchBrowser } from './browser.ts';
 
 const APP_SECRET = 'test-app-secret';
 
@@ -41,6 +43,8 @@ export interface E2eStack {
   readonly google: GoogleStandIn | undefined;
   readonly microsoft: MicrosoftStandIn | undefined;
   readonly saml: SamlIdp | undefined;
+  /** Where Portico sends the browser to the SAML IdP: on another site than Portico (see below). */
+  readonly samlSsoUrl: string | undefined;
   readonly smtp: SmtpSink | undefined;
   /** Portico's origin (`http://127.0.0.1:<port>`). */
   readonly origin: string;
@@ -77,10 +81,15 @@ export async function startE2eStack(options: E2eStackOptions): Promise<E2eStack>
       tenant.microsoft = { authority: microsoft.authority, clientId: 'portico-microsoft', clientSecret: 'microsoft-secret' };
     }
     let saml: SamlIdp | undefined;
+    let samlSsoUrl: string | undefined;
     if (options.saml) {
       saml = await startSamlIdp({ users: options.saml.users });
       stoppers.push(() => saml!.close());
-      tenant.saml = { entityId: saml.entityId, ssoUrl: saml.ssoUrl, certificates: saml.keys.map((key) => key.certificate) };
+      // The same listener under the name `localhost`: its pages are then on another site than
+      // Portico (127.0.0.1), so the Response is posted cross-site as from a real IdP, where
+      // SameSite=Lax cookies are not sent with the POST.
+      samlSsoUrl = saml.ssoUrl.replace('//127.0.0.1:', '//localhost:');
+      tenant.saml = { entityId: saml.entityId, ssoUrl: samlSsoUrl, certificates: saml.keys.map((key) => key.certificate) };
     }
     let smtp: SmtpSink | undefined;
     if (options.smtp) {
@@ -115,6 +124,7 @@ export async function startE2eStack(options: E2eStackOptions): Promise<E2eStack>
       google,
       microsoft,
       saml,
+      samlSsoUrl,
       smtp,
       origin,
       invite: (email, displayName) =>
@@ -133,6 +143,18 @@ export async function startE2eStack(options: E2eStackOptions): Promise<E2eStack>
     await stopAll(stoppers);
     throw error;
   }
+}
+
+/**
+ * The browser and the stack, started side by side; when either fails the other is stopped, so a
+ * failed start (no Chromium in CI, say) ends the run instead of leaving servers behind.
+ */
+export async function startBrowserAndStack(options: E2eStackOptions): Promise<{ browser: Browser; stack: E2eStack }> {
+  const [browser, stack] = await Promise.allSettled([launchBrowser(), startE2eStack(options)]);
+  if (browser.status === 'fulfilled' && stack.status === 'fulfilled') return { browser: browser.value, stack: stack.value };
+  if (browser.status === 'fulfilled') await browser.value.close();
+  if (stack.status === 'fulfilled') await stack.value.stop();
+  throw browser.status === 'rejected' ? browser.reason : (stack as PromiseRejectedResult).reason;
 }
 
 /** Stops in reverse order of start; every part is stopped even when one fails. */

@@ -65,6 +65,6 @@ export const brandingSchema = z.strictObject({
     })
     .optional()
     .meta({
-      description: `Text shown under the sign-in form (at most ${SIGN_IN_TEXT_MAX} characters). Plain text: it is shown as written, HTML and Markdown are not interpreted; line breaks are kept.`,
+      description: `Text shown at the top of the sign-in pages, above the form (at most ${SIGN_IN_TEXT_MAX} characters). Plain text: it is shown as written, HTML and Markdown are not interpreted; line breaks are kept.`,
     }),
 });

@@ -55,7 +55,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
     });
 
     // The sign-in pages and upstream callbacks live under the tenant's path but are Portico's own.
-    const ownPage = rest.startsWith('/interaction/') || rest.startsWith('/federation/');
+    const ownPage = rest.startsWith('/interaction/') || rest.startsWith('/federation/') || rest === '/redeem' || rest.startsWith('/redeem/');
     const route = tenantId && !ownPage ? deps.providerFor(tenantId) : undefined;
     if (route) {
       setProviderSecurityHeaders(res, route.csp, deps.https);

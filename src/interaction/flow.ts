@@ -20,7 +20,9 @@ export type FlowStep =
   /** A passcode was mailed: waiting for it. */
   | 'code'
   /** The upstream identified the guest: waiting to be mapped to a user and resumed. */
-  | 'identified';
+  | 'identified'
+  /** An invited guest is signed in upstream: waiting for them to accept the invitation. */
+  | 'consent';
 
 export interface SignInFlow {
   readonly uid: string;
@@ -38,7 +40,15 @@ export interface SignInFlow {
   readonly connectorId?: string;
   readonly connectorState?: ConnectorState;
   readonly identity?: UpstreamIdentity;
-  readonly hints: { readonly loginHint?: string; readonly domainHint?: string; readonly idp?: string };
+  /** The user who is asked to accept an invitation (step `consent`). */
+  readonly consentUserId?: string;
+  readonly hints: {
+    readonly loginHint?: string;
+    readonly domainHint?: string;
+    readonly idp?: string;
+    /** The redemption this sign-in belongs to (a redeem link was opened). */
+    readonly redemption?: string;
+  };
   readonly createdAt: number;
 }
 
@@ -59,7 +69,8 @@ const ALLOWED: Record<string, readonly FlowStep[]> = {
   startUpstream: ['identify', 'choose', 'upstream', 'code'],
   awaitCode: ['identify', 'choose', 'upstream', 'code'],
   identified: ['upstream', 'code'],
-  restart: ['identify', 'choose', 'upstream', 'code', 'identified'],
+  askConsent: ['identified'],
+  restart: ['identify', 'choose', 'upstream', 'code', 'identified', 'consent'],
 };
 
 export class FlowStore {
@@ -141,10 +152,14 @@ export class FlowStore {
     });
   }
 
+  askConsent(uid: string, userId: string): Promise<SignInFlow> {
+    return this.#transition(uid, 'askConsent', (flow) => ({ ...flow, step: 'consent', consentUserId: userId }));
+  }
+
   /** "Try another way": back to the email step, forgetting the upstream attempt. */
   restart(uid: string): Promise<SignInFlow> {
     return this.#transition(uid, 'restart', (flow) => {
-      const { identity: _identity, candidates: _candidates, ...rest } = withoutUpstream(flow);
+      const { identity: _identity, candidates: _candidates, consentUserId: _consent, ...rest } = withoutUpstream(flow);
       return { ...rest, step: 'identify' };
     });
   }

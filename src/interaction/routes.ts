@@ -15,6 +15,8 @@ import { resolveGuest } from './guest-resolution.ts';
 import { discoverHomeRealm, emailDomain } from './home-realm.ts';
 import { normaliseEmail } from '../shared/email.ts';
 import type { TenantSignIn } from './tenant-sign-in.ts';
+import type { DocumentStore } from '../storage/ports.ts';
+import { acceptRedemption, checkRedemptionIdentity, consentBody, REDEMPTION_CLIENT_ID, type RedemptionPort } from './redemption.ts';
 
 export interface InteractionTenant {
   readonly provider: Provider;
@@ -37,6 +39,12 @@ export interface InteractionDeps {
    * config key or environment variable can turn it on.
    */
   readonly testLogin?: { readonly users: UserDirectory } | undefined;
+  /** Invitations: redeem links and the consent an invited guest gives before joining. */
+  readonly redemption?: {
+    readonly invitations: RedemptionPort;
+    readonly store: DocumentStore;
+    readonly consentLinks: (tenantId: string) => { privacyStatementUrl?: string | undefined; termsOfUseUrl?: string | undefined };
+  };
 }
 
 const FLOW_COOKIE = 'portico_flow';
@@ -83,6 +91,8 @@ export function interactionRoutes(deps: InteractionDeps): Router {
         ...(typeof params['login_hint'] === 'string' ? { loginHint: params['login_hint'] } : {}),
         ...(typeof params['domain_hint'] === 'string' ? { domainHint: params['domain_hint'] } : {}),
         ...(typeof params['idp'] === 'string' ? { idp: params['idp'] } : {}),
+        // Only Portico's own redemption app may start a redemption.
+        ...(typeof params['redemption'] === 'string' && params['client_id'] === REDEMPTION_CLIENT_ID ? { redemption: params['redemption'] } : {}),
       };
       const begun = await deps.flows.begin({ uid: details.uid, tenantId: target.tenant.id, clientId: String(params['client_id']), hints });
       setFlowCookie(deps, res, target.tenant.id, details.uid, begun.browserKey);
@@ -183,6 +193,53 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       return;
     }
     await finishSignIn(deps, target, req, res, flow, flow.identity);
+  });
+
+  router.post(`${base}/consent`, form, async (req, res) => {
+    const context = await flowForPost(deps, req, res);
+    if (!context) return;
+    const { target, flow } = context;
+    if (flow.step !== 'consent' || !flow.identity || !flow.consentUserId) {
+      renderStep(deps, target, req, res, flow, 400);
+      return;
+    }
+    const correlationId = requestIdOf(req);
+    if (flow.hints.redemption && deps.redemption) {
+      const accepted = await acceptRedemption(
+        { store: deps.redemption.store, invitations: deps.redemption.invitations, users: deps.users },
+        { tenantId: target.tenant.id, redemption: flow.hints.redemption, userId: flow.consentUserId, identity: flow.identity, correlationId },
+      );
+      if (!accepted.ok) {
+        const reason = accepted.reason === 'other-user' ? 'unknown' : accepted.reason;
+        deps.logger.info({ requestId: correlationId, tenant: target.tenant.id, reason }, 'redemption refused');
+        res.status(410).type('html').send(
+          messagePage(pageContext(target, req, flow), { title: t(target, 'ticketProblemTitle'), body: t(target, `ticket_${reason}`), testId: `ticket-${reason}`, tryAnotherWay: false }),
+        );
+        return;
+      }
+    } else if (deps.redemption) {
+      await deps.redemption.invitations.acceptWithoutTicket(target.tenant.id, flow.consentUserId, { correlationId });
+    }
+    await completeSignIn(deps, target, req, res, flow, flow.identity, flow.consentUserId, 'accepted invitation');
+  });
+
+  router.post(`${base}/decline`, form, async (req, res) => {
+    const context = await flowForPost(deps, req, res);
+    if (!context) return;
+    const { target, flow } = context;
+    if (flow.step !== 'consent') {
+      renderStep(deps, target, req, res, flow, 400);
+      return;
+    }
+    deps.logger.info({ requestId: requestIdOf(req), tenant: target.tenant.id, client: flow.clientId }, 'invitation declined');
+    await deps.flows.end(flow.uid);
+    clearFlowCookie(deps, res, target.tenant.id);
+    await target.provider.interactionFinished(
+      req,
+      res,
+      { error: 'access_denied', error_description: 'the guest declined the invitation' },
+      { mergeWithLastSubmission: false },
+    );
   });
 
   if (deps.testLogin) {
@@ -385,6 +442,25 @@ async function finishSignIn(
   flow: SignInFlow,
   identity: UpstreamIdentity,
 ): Promise<void> {
+  if (flow.hints.redemption && deps.redemption) {
+    const check = await checkRedemptionIdentity(
+      { store: deps.redemption.store, invitations: deps.redemption.invitations, users: deps.users },
+      { tenantId: target.tenant.id, redemption: flow.hints.redemption, identity },
+    );
+    if (check.outcome === 'refused') {
+      deps.logger.info({ requestId: requestIdOf(req), tenant: target.tenant.id, idp: identity.idp, reason: check.page.testId }, 'redemption refused');
+      res.status(403).type('html').send(
+        messagePage(pageContext(target, req, flow), {
+          title: t(target, check.page.title),
+          body: t(target, check.page.body, check.page.values),
+          testId: check.page.testId,
+        }),
+      );
+      return;
+    }
+    await askConsent(deps, target, req, res, flow, check.user.id);
+    return;
+  }
   const app = target.tenant.apps.find((a) => a.id === flow.clientId);
   const resolution = await resolveGuest({
     directory: deps.users,
@@ -410,12 +486,35 @@ async function finishSignIn(
     res.status(403).type('html').send(messagePage(ctx, pages[resolution.outcome]()));
     return;
   }
-  const user = await deps.users.recordSignIn(target.tenant.id, resolution.user.id, {
+  if (resolution.user.userType === 'Guest' && resolution.user.externalUserState === 'PendingAcceptance' && deps.redemption) {
+    // Just-in-time redemption: an invited guest opened an app directly; they accept first.
+    await askConsent(deps, target, req, res, flow, resolution.user.id);
+    return;
+  }
+  await completeSignIn(deps, target, req, res, flow, identity, resolution.user.id, resolution.how);
+}
+
+async function askConsent(deps: InteractionDeps, target: InteractionTenant, req: Request, res: Response, flow: SignInFlow, userId: string): Promise<void> {
+  renderStep(deps, target, req, res, await deps.flows.askConsent(flow.uid, userId));
+}
+
+async function completeSignIn(
+  deps: InteractionDeps,
+  target: InteractionTenant,
+  req: Request,
+  res: Response,
+  flow: SignInFlow,
+  identity: UpstreamIdentity,
+  userId: string,
+  how: string,
+): Promise<void> {
+  const user = await deps.users.recordSignIn(target.tenant.id, userId, {
     idp: identity.idp,
     accept: true,
     ...(identity.homeTenantId ? { homeTenantId: identity.homeTenantId } : {}),
   });
-  deps.logger.info({ ...log, user: user.id, how: resolution.how }, 'sign-in completed');
+  const log = { requestId: requestIdOf(req), tenant: target.tenant.id, client: flow.clientId, idp: identity.idp, connector: identity.connectorId };
+  deps.logger.info({ ...log, user: user.id, how }, 'sign-in completed');
   await deps.flows.end(flow.uid);
   clearFlowCookie(deps, res, target.tenant.id);
   // An email passcode proves control of a mailbox: one factor, never MFA.
@@ -425,6 +524,18 @@ async function finishSignIn(
 
 function renderStep(deps: InteractionDeps, target: InteractionTenant, req: Request, res: Response, flow: SignInFlow, status = 200): void {
   const ctx = pageContext(target, req, flow);
+  if (flow.step === 'consent') {
+    const links = deps.redemption?.consentLinks(target.tenant.id) ?? {};
+    res.status(status).type('html').send(
+      renderPage({
+        title: format(ctx.messages.consentTitle, { org: target.tenant.displayName }),
+        branding: ctx.branding,
+        correlationId: ctx.correlationId,
+        body: consentBody({ org: target.tenant.displayName, ...links }, ctx.actionBase, ctx.csrf),
+      }),
+    );
+    return;
+  }
   if (flow.step === 'choose' && flow.candidates) {
     const idps = flow.candidates.flatMap((id) => {
       const connector = target.signIn.connector(id);

@@ -27,6 +27,8 @@ describe('federated guest sign-in in a browser', { ...suiteOptions(), timeout: 9
         ],
       },
       saml: { users: [{ email: 'fiona@fabrikam.com', name: 'Fiona Fabrikam' }] },
+      northwind: { accounts: [{ id: 'n-nina', email: 'nina@northwind.example', emailVerified: true, name: 'Nina Northwind' }] },
+      facebook: { accounts: [{ id: '10001', email: 'fay@example.net', name: 'Fay Facebook' }] },
     }));
   });
   after(async () => {
@@ -103,6 +105,34 @@ describe('federated guest sign-in in a browser', { ...suiteOptions(), timeout: 9
       assert.equal(claims['name'], 'Fiona Fabrikam');
       assert.deepEqual(claims['amr'], ['fed']);
       assert.equal(stack.saml!.requests.length, 1, 'one AuthnRequest reached the IdP');
+    }));
+
+  it('sends a partner domain to the partner’s own OpenID Connect IdP: idp is its issuer', { timeout: 30_000 }, () =>
+    withPage(browser, 'oidc northwind', async ({ page }) => {
+      await page.goto(stack.portal.loginUrl);
+      await enterEmail(page, 'nina@northwind.example');
+      await page.waitForURL((url) => url.href.startsWith(stack.northwind!.issuer));
+      await signInAtStandIn(page, { account: 'n-nina' });
+      const claims = await claimsAtApp(page, stack.portal);
+      assert.equal(claims['idp'], stack.northwind!.issuer);
+      assert.equal(claims['user_type'], 'Guest');
+      assert.equal(claims['tid'], 'contoso');
+      assert.equal(claims['preferred_username'], 'nina_northwind.example#EXT#@contoso.example');
+      assert.deepEqual(claims['amr'], ['fed']);
+    }));
+
+  it('signs in with Facebook chosen in the picker: idp facebook.com', { timeout: 30_000 }, () =>
+    withPage(browser, 'facebook', async ({ page }) => {
+      await page.goto(stack.portal.loginUrl);
+      await enterEmail(page, 'fay@example.net');
+      await chooseIdp(page, 'facebook');
+      await page.waitForURL((url) => url.href.startsWith(new URL(stack.facebook!.urls.authorize).origin));
+      await signInAtStandIn(page, { account: '10001' });
+      const claims = await claimsAtApp(page, stack.portal);
+      assert.equal(claims['idp'], 'facebook.com');
+      assert.equal(claims['user_type'], 'Guest');
+      assert.equal(claims['preferred_username'], 'fay_example.net#EXT#@contoso.example');
+      assert.deepEqual(claims['amr'], ['fed']);
     }));
 
   it('stops someone not invited to an invitation-only app on a page saying so, with a correlation id', { timeout: 30_000 }, () =>

@@ -12,8 +12,13 @@ import { startRelyingPartyApp, type RelyingPartyApp } from '../test/helpers/rely
 import { startSamlIdp, type SamlIdp, type SamlIdpUser } from '../test/helpers/saml-idp.ts';
 import { startSmtpSink, type SmtpSink } from '../test/helpers/smtp.ts';
 import {
+  startFacebookStandIn,
   startGoogleStandIn,
   startMicrosoftStandIn,
+  startOidcStandIn,
+  type FacebookStandIn,
+  type OidcStandIn,
+  type StandInAccount,
   type GoogleAccount,
   type GoogleStandIn,
   type MicrosoftAccount,
@@ -28,6 +33,9 @@ export interface E2eStackOptions {
   readonly google?: { readonly accounts: readonly GoogleAccount[] };
   readonly microsoft?: { readonly tenants: readonly MicrosoftTenant[]; readonly accounts: readonly MicrosoftAccount[] };
   readonly saml?: { readonly users: readonly SamlIdpUser[] };
+  /** A partner's own OpenID Connect IdP for northwind.example (the `oidc` kind). */
+  readonly northwind?: { readonly accounts: readonly StandInAccount[] };
+  readonly facebook?: { readonly accounts: readonly StandInAccount[] };
   /** Send mail to a real SMTP sink (otherwise mail goes to the outbox folder). */
   readonly smtp?: boolean;
   /** A last edit of the tenant file (a logo URL, say) before Portico reads it. */
@@ -43,6 +51,8 @@ export interface E2eStack {
   readonly google: GoogleStandIn | undefined;
   readonly microsoft: MicrosoftStandIn | undefined;
   readonly saml: SamlIdp | undefined;
+  readonly northwind: OidcStandIn | undefined;
+  readonly facebook: FacebookStandIn | undefined;
   /** Where Portico sends the browser to the SAML IdP: on another site than Portico (see below). */
   readonly samlSsoUrl: string | undefined;
   readonly smtp: SmtpSink | undefined;
@@ -79,6 +89,25 @@ export async function startE2eStack(options: E2eStackOptions): Promise<E2eStack>
       });
       stoppers.push(() => microsoft!.stop());
       tenant.microsoft = { authority: microsoft.authority, clientId: 'portico-microsoft', clientSecret: 'microsoft-secret' };
+    }
+    let northwind: OidcStandIn | undefined;
+    if (options.northwind) {
+      northwind = await startOidcStandIn({
+        accounts: options.northwind.accounts,
+        clients: [{ clientId: 'portico-northwind', clientSecret: 'northwind-secret', redirectUris: [`${federation}/northwind/callback`] }],
+        claimsInIdToken: true,
+      });
+      stoppers.push(() => northwind!.stop());
+      tenant.northwind = { issuer: northwind.issuer, clientId: 'portico-northwind', clientSecret: 'northwind-secret' };
+    }
+    let facebook: FacebookStandIn | undefined;
+    if (options.facebook) {
+      facebook = await startFacebookStandIn({
+        accounts: options.facebook.accounts,
+        apps: [{ appId: '123456', appSecret: 'facebook-secret', redirectUris: [`${federation}/facebook/callback`] }],
+      });
+      stoppers.push(() => facebook!.stop());
+      tenant.facebook = { authorizeUrl: facebook.urls.authorize, tokenUrl: facebook.urls.token, graphUrl: facebook.urls.graph, clientId: '123456', clientSecret: 'facebook-secret' };
     }
     let saml: SamlIdp | undefined;
     let samlSsoUrl: string | undefined;
@@ -124,6 +153,8 @@ export async function startE2eStack(options: E2eStackOptions): Promise<E2eStack>
       google,
       microsoft,
       saml,
+      northwind,
+      facebook,
       samlSsoUrl,
       smtp,
       origin,

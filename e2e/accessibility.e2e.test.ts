@@ -74,6 +74,13 @@ describe('accessibility of the sign-in pages', { ...suiteOptions(), timeout: 60_
       await page.keyboard.type(code);
       await page.keyboard.press('Enter');
 
+      // Accepting the invitation by keyboard: Accept is the first control of the page.
+      await page.getByTestId('consent').waitFor();
+      await checkPage(page);
+      await resetFocus(page);
+      assert.equal(await tabTo(page, 'accept'), 1);
+      await page.keyboard.press('Enter');
+
       const claims = await claimsAtApp(page, stack.intranet);
       assert.deepEqual(claims['amr'], ['otp']);
       assert.equal(claims['preferred_username'], 'erin_adatum.com#EXT#@contoso.example');

@@ -27,6 +27,12 @@ export async function enterCode(page: Page, code: string): Promise<void> {
   await form.getByRole('button', { name: 'Sign in' }).click();
 }
 
+/** The page where an invited guest accepts the invitation (just-in-time redemption or a redeem link). */
+export async function acceptInvitation(page: Page): Promise<void> {
+  await page.getByTestId('consent').waitFor();
+  await page.getByTestId('accept').click();
+}
+
 /**
  * A stand-in IdP's sign-in page (Google, Microsoft, generic OIDC): picks an account by id or types
  * an email, then presses Sign in.

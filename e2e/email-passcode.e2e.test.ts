@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { passcodeIn } from '../test/helpers/sign-in.ts';
-import { claimsAtApp, enterCode, enterEmail } from './actions.ts';
+import { acceptInvitation, claimsAtApp, enterCode, enterEmail } from './actions.ts';
 import { suiteOptions, withPage } from './browser.ts';
 import { startBrowserAndStack, type E2eStack } from './stack.ts';
 
@@ -37,6 +37,9 @@ describe('email one-time passcode sign-in in a browser', { ...suiteOptions(), ti
       await enterCode(page, code === '00000000' ? '11111111' : '00000000');
       assert.match(await page.getByRole('alert').innerText(), /That code is not right/);
       await enterCode(page, code);
+      // Invited and never signed in: accepting the invitation comes first.
+      assert.match(await page.locator('main').innerText(), /Contoso invites you/);
+      await acceptInvitation(page);
 
       const claims = await claimsAtApp(page, stack.intranet);
       assert.equal(claims['sub'], invited.id);

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { chooseIdp, claimsAtApp, enterEmail, signInAtSamlIdp, signInAtStandIn } from './actions.ts';
+import { acceptInvitation, chooseIdp, claimsAtApp, enterEmail, signInAtSamlIdp, signInAtStandIn } from './actions.ts';
 import { suiteOptions, withPage } from './browser.ts';
 import { startBrowserAndStack, type E2eStack } from './stack.ts';
 
@@ -62,6 +62,7 @@ describe('federated guest sign-in in a browser', { ...suiteOptions(), timeout: 9
       await chooseIdp(page, 'microsoft');
       await page.waitForURL((url) => url.href.startsWith(stack.microsoft!.authority.replace(/\/$/, '')));
       await signInAtStandIn(page, { account: 'm-alice' });
+      await acceptInvitation(page);
       const claims = await claimsAtApp(page, stack.intranet);
       assert.equal(claims['sub'], invited.id);
       assert.equal(claims['user_type'], 'Guest');

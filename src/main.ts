@@ -8,11 +8,15 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig } from './config/load.ts';
 import type { PorticoConfig, BrokerConfig } from './config/types.ts';
 import { UserDirectory } from './directory/users.ts';
+import { graphApi } from './api/index.ts';
+import type { AuditLog } from './directory/audit.ts';
+import { directoryServices, type InvitationService } from './directory/invitations.ts';
 import { createExpressApp } from './http/express-app.ts';
 import { healthRoutes } from './http/health.ts';
 import { createRequestHandler } from './http/request-handler.ts';
 import { contentSecurityPolicy } from './http/security-headers.ts';
 import { interactionRoutes } from './interaction/routes.ts';
+import { redemptionRoutes } from './interaction/redemption.ts';
 import { FlowStore } from './interaction/flow.ts';
 import { TenantSignIn } from './interaction/tenant-sign-in.ts';
 import { brandingRoutes } from './http/branding-routes.ts';
@@ -53,6 +57,9 @@ export interface RunningPortico {
   readonly users: UserDirectory;
   readonly keys: SigningKeyService;
   readonly providers: TenantProviders;
+  /** Invitations and their redemption tickets (the redemption page uses checkTicket / redeem). */
+  readonly invitations: InvitationService;
+  readonly audit: AuditLog;
   /** Stops taking requests, lets the ones in flight finish (up to the grace period), closes the store. */
   close(): Promise<void>;
 }
@@ -151,6 +158,19 @@ export async function startPortico(options: StartOptions = {}): Promise<RunningP
     signIns.set(tenant.id, new TenantSignIn(tenant, connectors, `${broker.publicUrl}/${tenant.id}/v2.0`));
   }
   const flows = new FlowStore({ store, clock, ttlSeconds: broker.tokens.interactionSeconds });
+  const { audit, invitations } = directoryServices(config, { store, clock, users, mailer, logger });
+  const graph = await graphApi({
+    publicUrl: broker.publicUrl,
+    tenants: config.tenants,
+    store,
+    keys,
+    keyRefreshSeconds: broker.keys.rotationCheckSeconds,
+    users,
+    invitations,
+    audit,
+    clock,
+    logger,
+  });
 
   const https = broker.publicUrl.startsWith('https:');
   const cspByTenant = new Map(
@@ -169,6 +189,7 @@ export async function startPortico(options: StartOptions = {}): Promise<RunningP
     trustProxy: broker.http.trustProxy,
     health: healthRoutes({ pingStore: () => store.ping(), configHash: () => config.hash, isDraining: () => draining }),
     routers: [
+      graph,
       brandingRoutes({ stylesheet: (tenantId, key) => signIns.get(tenantId)?.stylesheet(key) }),
       interactionRoutes({
         logger,
@@ -182,6 +203,27 @@ export async function startPortico(options: StartOptions = {}): Promise<RunningP
           return entry && signIn ? { provider: entry.provider, tenant: entry.tenant, csp: cspByTenant.get(tenantId)!, signIn } : undefined;
         },
         testLogin: options.testLogin ? { users } : undefined,
+        redemption: {
+          invitations,
+          store,
+          consentLinks: (tenantId) => {
+            const settings = config.tenants.find((t) => t.id === tenantId)?.invitations;
+            return { privacyStatementUrl: settings?.privacyStatementUrl, termsOfUseUrl: settings?.termsOfUseUrl };
+          },
+        },
+      }),
+      redemptionRoutes({
+        store,
+        invitations,
+        users,
+        clock,
+        logger,
+        publicUrl: broker.publicUrl,
+        ttlSeconds: broker.tokens.interactionSeconds,
+        secureCookies: broker.cookies.secure === 'auto' ? https : broker.cookies.secure,
+        tenantExists: (tenantId) => signIns.has(tenantId),
+        branding: (tenantId) => signIns.get(tenantId)!.brandingFor(undefined),
+        displayName: (tenantId) => config.tenants.find((t) => t.id === tenantId)?.displayName ?? tenantId,
       }),
     ],
   });
@@ -226,7 +268,7 @@ export async function startPortico(options: StartOptions = {}): Promise<RunningP
     return closing;
   };
 
-  return { config, url: broker.publicUrl, server, store, users, keys, providers, close };
+  return { config, url: broker.publicUrl, server, store, users, keys, providers, invitations, audit, close };
 }
 
 

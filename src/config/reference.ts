@@ -66,6 +66,10 @@ function typeText(schema: z.ZodType): string {
     }
     case 'object':
       return 'mapping';
+    case 'record': {
+      const value = unwrap(def.valueType!).core;
+      return `mapping of ${defOf(value).type === 'object' ? 'mappings' : typeText(value)}`;
+    }
     case 'array': {
       const element = unwrap(def.element!).core;
       const elementDef = defOf(element);
@@ -111,6 +115,11 @@ function rows(schema: z.ZodType, sections: VariantSection[], prefix = ''): Row[]
     const row: Row = { key, type: typeText(field.core), default: defaultText(field), description: describe(field) };
     const childDef = defOf(field.core);
     if (childDef.type === 'object') return [row, ...rows(field.core, sections, `${key}.`)];
+    if (childDef.type === 'record') {
+      const value = unwrap(childDef.valueType!).core;
+      if (defOf(value).type === 'object') return [row, ...rows(value, sections, `${key}.${field.meta.keyName ?? '<key>'}.`)];
+      return [row];
+    }
     if (childDef.type === 'array') {
       const element = unwrap(childDef.element!).core;
       if (defOf(element).type === 'object') return [row, ...rows(element, sections, `${key}[].`)];

@@ -78,6 +78,8 @@ export function tenantRules(raw: unknown): Issue[] {
 
 function appRules(app: Record<string, unknown>, at: PathSegment[], knownApis: string[], issues: Issue[]): void {
   const add = (path: PathSegment[], message: string) => issues.push({ path: [...at, ...path], message });
+  // Portico registers this client itself in every tenant, for redeem links.
+  if (app['id'] === 'portico-redeem') add(['id'], "'portico-redeem' is reserved for Portico's invitation redemption");
   const type = typeof app['type'] === 'string' && APP_TYPES.includes(app['type']) ? (app['type'] as AppTypeName) : undefined;
 
   if (type === 'daemon' && app['selfServiceSignUp'] === true) {
@@ -131,6 +133,17 @@ function appRules(app: Record<string, unknown>, at: PathSegment[], knownApis: st
   duplicates(apis, [...at, 'apis'], 'apis', issues);
 
   duplicates(listOf(app['scopes']), [...at, 'scopes'], 'scopes', issues);
+
+  // App roles are for apps acting on their own behalf: a public client cannot prove who it is.
+  const roles = listOf(app['graphRoles']);
+  if (roles && roles.length > 0) {
+    if (type !== undefined && PUBLIC_CLIENTS.includes(type)) {
+      add(['graphRoles'], `not allowed for ${type} apps (app roles need a confidential client using client_credentials)`);
+    } else if (type === 'web' && !(grants ?? defaultGrantTypes('web')).includes('client_credentials')) {
+      add(['graphRoles'], "requires 'client_credentials' in grantTypes (app roles come with client credentials tokens)");
+    }
+  }
+  duplicates(roles, [...at, 'graphRoles'], 'graphRoles', issues);
 
   const origins = listOf(app['corsOrigins']);
   if (type === 'daemon' && origins && origins.length > 0) add(['corsOrigins'], 'not allowed for daemon apps');

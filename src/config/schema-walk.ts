@@ -11,6 +11,8 @@ export interface FieldMeta {
   env?: string;
   secret?: boolean;
   defaultText?: string;
+  /** For a mapping keyed by the user (`invitations.templates`): how the reference names a key, like `<lang>`. */
+  keyName?: string;
 }
 
 export type PathSegment = string | number;
@@ -21,6 +23,8 @@ interface AnyDef {
   in?: z.ZodType;
   shape?: Record<string, z.ZodType>;
   element?: z.ZodType;
+  /** Set on records: the schema of every value. */
+  valueType?: z.ZodType;
   options?: readonly z.ZodType[];
   /** Set on discriminated unions: the key whose value selects the member. */
   discriminator?: string;
@@ -116,7 +120,7 @@ export function schemaAt(schema: z.ZodType, path: readonly PathSegment[], data?:
       current = def.type === 'array' ? def.element : undefined;
       value = Array.isArray(value) ? value[segment] : undefined;
     } else {
-      current = def.type === 'object' ? def.shape?.[segment] : undefined;
+      current = def.type === 'object' ? def.shape?.[segment] : def.type === 'record' ? def.valueType : undefined;
       value = isRecord(value) ? value[segment] : undefined;
     }
   }

@@ -16,6 +16,7 @@
 import { z } from 'zod';
 import { brandingSchema } from './branding.ts';
 import { HTTPS_ONLY, checked, domainProblem, isLoopbackHost, publicUrlProblem, slug } from './primitives.ts';
+import { brokerAuditSchema, graphRoleSchema, invitationsSchema, tenantAuditSchema } from './invitations.ts';
 import { emailOneTimePasscodeSchema, identityProviderSchema, partnerSchema, signInSchema } from './sign-in.ts';
 
 export { isLoopbackHost, publicUrlProblem, SLUG } from './primitives.ts';
@@ -279,6 +280,7 @@ export const brokerFileSchema = z.strictObject({
     })
     .prefault({})
     .meta({ description: 'Logging.' }),
+  audit: brokerAuditSchema.prefault({}).meta({ description: 'The directory audit log (`/graph/v1.0/auditLogs/directoryAudits`).' }),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -348,6 +350,10 @@ export const appSchema = z.strictObject({
     description:
       'false: only guests already in the directory (invited, or members) may sign in to this app. true: the first sign-in of someone unknown creates the guest. Not allowed for daemon apps, which sign in no one.',
   }),
+  graphRoles: z.array(graphRoleSchema).default([]).meta({
+    description:
+      "App roles on the tenant's management API (`{publicUrl}/graph/v1.0`), carried as `roles` in the access tokens the app gets by client credentials with `resource={publicUrl}/graph`. Only for `daemon` apps and `web` apps that use client_credentials.",
+  }),
 });
 
 export const tenantFileSchema = z.strictObject({
@@ -372,4 +378,6 @@ export const tenantFileSchema = z.strictObject({
   signIn: signInSchema.prefault({}).meta({ description: 'How guests sign in.' }),
   apis: z.array(apiSchema).default([]).meta({ description: 'Resource servers (apis) of the tenant.' }),
   apps: z.array(appSchema).default([]).meta({ description: 'OIDC clients (apps) of the tenant.' }),
+  invitations: invitationsSchema.prefault({}).meta({ description: 'Guest invitations: how long links live, and the mails.' }),
+  audit: tenantAuditSchema.prefault({}).meta({ description: "This tenant's directory audit log." }),
 });

@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import type { ConnectorConfig } from '../connectors/registry.ts';
 import type { brandingSchema } from './branding.ts';
+import type { graphRoleSchema } from './invitations.ts';
 import type { connectorGroupSchema, partnerSchema } from './sign-in.ts';
 import type {
   apiSchema,
@@ -22,6 +23,8 @@ export type SigningAlg = z.output<typeof signingAlgSchema>;
 export type AppType = z.output<typeof appTypeSchema>;
 export type GrantType = z.output<typeof grantTypeSchema>;
 export type LogLevel = z.output<typeof logLevelSchema>;
+/** An app role on the management API (`apps[].graphRoles`). */
+export type GraphRole = z.output<typeof graphRoleSchema>;
 
 /** `portico.yaml` as written (after `${env:...}` substitution and zod defaults). */
 export type BrokerFile = z.output<typeof brokerFileSchema>;

@@ -176,6 +176,58 @@ export class UserDirectory {
       };
     });
   }
+
+  /** Changes what an administrator may change; undefined when the user is not in the tenant. */
+  async update(tenantId: string, id: string, changes: { readonly displayName?: string; readonly accountEnabled?: boolean }): Promise<User | undefined> {
+    if (!(await this.get(tenantId, id))) return undefined;
+    return this.#store.update<User>(USERS, id, (user) => ({ ...user, ...changes }));
+  }
+
+  /** Marks a pending guest Accepted now (invitation redeemed); an accepted one is left as it is. */
+  async accept(tenantId: string, id: string): Promise<User | undefined> {
+    if (!(await this.get(tenantId, id))) return undefined;
+    const now = new Date(this.#clock.now()).toISOString();
+    return this.#store.update<User>(USERS, id, (user) =>
+      user.externalUserState === 'Accepted' ? user : { ...user, externalUserState: 'Accepted', externalUserStateChangeDateTime: now },
+    );
+  }
+
+  /**
+   * Reset redemption: the same object (id, and with it groups and assignments) waits for a new
+   * redemption, by a new identity and possibly at a new address. The identity links go first, so
+   * that whatever happens next the old identity can no longer sign in as this user.
+   * Throws AlreadyExistsError when another user has the new UPN.
+   */
+  async resetRedemption(tenantId: string, id: string, change: { readonly mail: string; readonly userPrincipalName: string }): Promise<User | undefined> {
+    const user = await this.get(tenantId, id);
+    if (!user) return undefined;
+    await Promise.all(user.identities.map((identity) => this.#store.delete(IDENTITY_LINKS, identityKey(tenantId, identity))));
+    const now = new Date(this.#clock.now()).toISOString();
+    return this.#store.update<User>(
+      USERS,
+      id,
+      (current) => {
+        const { lastSignIn: _lastSignIn, homeTenantId: _homeTenantId, ...rest } = current;
+        return {
+          ...rest,
+          mail: change.mail,
+          userPrincipalName: change.userPrincipalName,
+          identities: [],
+          externalUserState: 'PendingAcceptance',
+          externalUserStateChangeDateTime: now,
+        };
+      },
+      { unique: { upn: upnKey(tenantId, change.userPrincipalName) } },
+    );
+  }
+
+  /** Deletes the user and its identity links; false when it is not in the tenant. */
+  async delete(tenantId: string, id: string): Promise<boolean> {
+    const user = await this.get(tenantId, id);
+    if (!user) return false;
+    await Promise.all(user.identities.map((identity) => this.#store.delete(IDENTITY_LINKS, identityKey(tenantId, identity))));
+    return this.#store.delete(USERS, id);
+  }
 }
 
 const upnKey = (tenantId: string, upn: string): string => `${tenantId}/${upn.toLowerCase()}`;

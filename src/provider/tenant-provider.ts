@@ -7,6 +7,7 @@ import { renderPage } from '../ui/layout.ts';
 import type { Logger } from '../shared/logger.ts';
 import { StoreUnavailableError } from '../shared/errors.ts';
 import { StoreAdapter } from './store-adapter.ts';
+import { REDEMPTION_CLIENT_ID } from '../interaction/redemption.ts';
 import { providerJwks, type SigningAlg, type TenantKeySet } from './signing-keys.ts';
 
 export interface TenantProviderDeps {
@@ -21,6 +22,8 @@ export interface TenantProviderDeps {
 }
 
 export const issuerFor = (publicUrl: string, tenantId: string): string => `${publicUrl}/${tenantId}/v2.0`;
+/** Resource indicator and audience of every tenant's management API (`/graph/v1.0`). */
+export const graphResourceFor = (publicUrl: string): string => `${publicUrl}/graph`;
 export const tenantPathPrefix = (tenantId: string): string => `/${tenantId}/v2.0`;
 
 /** Scopes every app may ask for, besides the scopes of the APIs it is allowed to call. */
@@ -49,6 +52,22 @@ function clientMetadata(app: AppConfig, broker: BrokerConfig): ClientMetadata {
     application_type: app.type === 'native' ? 'native' : 'web',
     id_token_signed_response_alg: app.idTokenSigningAlg ?? broker.keys.idTokenSigningAlg,
     scope: [...OIDC_SCOPES, ...app.scopes].join(' '),
+  };
+}
+
+/**
+ * Portico's own app for redeem links: a public client whose only redirect URI is Portico's
+ * redemption callback (the code is never redeemed; the sign-in itself is the point).
+ */
+function redemptionClient(issuer: string): ClientMetadata {
+  return {
+    client_id: REDEMPTION_CLIENT_ID,
+    client_name: 'Invitation redemption',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    redirect_uris: [`${issuer}/redeem/callback`],
+    scope: 'openid',
   };
 }
 
@@ -111,9 +130,14 @@ export function createTenantProvider(deps: TenantProviderDeps): Provider {
   const allowedApis = (clientId: string): ApiConfig[] =>
     (appsById.get(clientId)?.apis ?? []).flatMap((id) => apisById.get(id) ?? []);
 
+  // The management API: app roles only (client credentials), never a user's token.
+  const graphResource = graphResourceFor(broker.publicUrl);
+  const graphRolesOf = (clientId: string | undefined): readonly string[] => (clientId ? (appsById.get(clientId)?.graphRoles ?? []) : []);
+  const isClientCredentials = (ctx: KoaContextWithOIDC): boolean => ctx.oidc.params?.['grant_type'] === 'client_credentials';
+
   const configuration: Configuration = {
     adapter: (model: string) => new StoreAdapter(store, tenant.id, model),
-    clients: tenant.apps.map((app) => clientMetadata(app, broker)),
+    clients: [...tenant.apps.map((app) => clientMetadata(app, broker)), redemptionClient(issuer)],
     clientDefaults: {
       grant_types: ['authorization_code'],
       response_types: ['code'],
@@ -146,7 +170,7 @@ export function createTenantProvider(deps: TenantProviderDeps): Provider {
     scopes: OIDC_SCOPES,
     responseTypes: ['code'],
     // Hints the sign-in flow uses to skip steps: domain_hint (as Entra), idp=<connector id>.
-    extraParams: ['domain_hint', 'idp'],
+    extraParams: ['domain_hint', 'idp', 'redemption'],
     pkce: { required: () => true },
     enabledJWA: {
       idTokenSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
@@ -190,14 +214,29 @@ ${raw(form)}
         // A daemon allowed exactly one API gets tokens for it without naming it. Sign-in flows
         // get tokens for an API only when they ask with `resource`, so that by default their
         // access token works at userinfo.
+        // A daemon with app roles on the management API and no API of its own gets Graph tokens
+        // by default; one that also has APIs must name the Graph resource.
         defaultResource: async (ctx) => {
           const clientId = ctx.oidc.client?.clientId;
-          if (!clientId || ctx.oidc.params?.['grant_type'] !== 'client_credentials') return undefined!;
+          if (!clientId || !isClientCredentials(ctx)) return undefined!;
           const apis = allowedApis(clientId);
-          return apis.length === 1 ? apis[0]!.identifier : undefined!;
+          if (apis.length === 1) return apis[0]!.identifier;
+          return apis.length === 0 && graphRolesOf(clientId).length > 0 ? graphResource : undefined!;
         },
         useGrantedResource: async () => true,
-        getResourceServerInfo: async (_ctx, resourceIndicator, client) => {
+        getResourceServerInfo: async (ctx, resourceIndicator, client) => {
+          if (resourceIndicator === graphResource) {
+            if (graphRolesOf(client.clientId).length === 0 || !isClientCredentials(ctx)) {
+              throw new errors.InvalidTarget(`app ${client.clientId} may not request tokens for ${resourceIndicator}`);
+            }
+            return {
+              scope: '',
+              audience: graphResource,
+              accessTokenTTL: broker.tokens.clientCredentialsSeconds,
+              accessTokenFormat: 'jwt',
+              jwt: { sign: { alg: 'ES256' } },
+            };
+          }
           const api = apisByIdentifier.get(resourceIndicator);
           if (!api || !(appsById.get(client.clientId)?.apis ?? []).includes(api.id)) {
             throw new errors.InvalidTarget(`app ${client.clientId} may not request tokens for ${resourceIndicator}`);
@@ -208,6 +247,9 @@ ${raw(form)}
     },
     extraTokenClaims: async (_ctx, token) => {
       const claims: Record<string, unknown> = { tid: tenant.id };
+      if (token.kind === 'ClientCredentials' && token.resourceServer?.audience === graphResource) {
+        claims['roles'] = [...graphRolesOf(token.clientId)];
+      }
       if ('accountId' in token && typeof token.accountId === 'string') {
         const user = await users.get(tenant.id, token.accountId);
         if (user) {
@@ -227,7 +269,8 @@ ${raw(form)}
       if (!accountId || !clientId || !oidc.session) return undefined;
       const grantId = oidc.result?.['consent']?.grantId ?? oidc.session.grantIdFor(clientId);
       const grant = (grantId ? await oidc.provider.Grant.find(grantId) : undefined) ?? new oidc.provider.Grant({ accountId, clientId });
-      grantRequested(ctx, grant, appsById.get(clientId), apisByIdentifier);
+      if (clientId === REDEMPTION_CLIENT_ID) grant.addOIDCScope('openid');
+      else grantRequested(ctx, grant, appsById.get(clientId), apisByIdentifier);
       await grant.save();
       return grant;
     },

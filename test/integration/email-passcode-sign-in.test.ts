@@ -50,6 +50,11 @@ describe('guest sign-in with an email one-time passcode', () => {
     const mail = await smtp.nextMessageTo('alice@adatum.com');
     assert.match(mail.parsed.subject ?? '', /Contoso/);
     await s.submit('code', { code: passcodeIn(mail.parsed.text ?? '') });
+    // Just-in-time redemption: an invited guest accepts the invitation before joining.
+    assert.match(s.page, /data-testid="consent"/);
+    assert.match(s.page, /Contoso invites you/);
+    assert.equal((await portico.portico.users.get('contoso', invited.id))?.externalUserState, 'PendingAcceptance', 'nothing accepted yet');
+    await s.submit('consent', {});
     const tokens = await s.tokens();
     const claims = tokens.claims()!;
     assert.equal(claims.sub, invited.id);
@@ -95,6 +100,7 @@ describe('guest sign-in with an email one-time passcode', () => {
     assert.match(s.page, /role="alert"/);
     assert.match(s.page, /That code is not right/);
     await s.submit('code', { code });
+    await s.submit('consent', {});
     assert.equal((await s.tokens()).claims()?.['user_type'], 'Guest');
   });
 
@@ -111,6 +117,25 @@ describe('guest sign-in with an email one-time passcode', () => {
     const stolen = await attacker.browser.fetch(victim.url);
     assert.equal(stolen.status, 400);
     assert.match(await stolen.text(), /This sign-in has expired/);
+  });
+
+  it('lets an invited guest decline: the app gets access_denied and the invitation stays pending', async () => {
+    const invited = await portico.portico.users.create({
+      tenantId: 'contoso',
+      userType: 'Guest',
+      userPrincipalName: guestUserPrincipalName('erin@adatum.com', 'contoso.example'),
+      displayName: 'Erin',
+      mail: 'erin@adatum.com',
+      externalUserState: 'PendingAcceptance',
+    });
+    const s = await session();
+    await s.start({ login_hint: 'erin@adatum.com' });
+    await s.submit('code', { code: passcodeIn((await smtp.nextMessageTo('erin@adatum.com')).parsed.text ?? '') });
+    assert.match(s.page, /data-testid="decline"/);
+    await s.submit('decline', {});
+    assert.ok(s.atApp);
+    assert.equal(s.url.searchParams.get('error'), 'access_denied');
+    assert.equal((await portico.portico.users.get('contoso', invited.id))?.externalUserState, 'PendingAcceptance');
   });
 
   it('lets "try another way" go back to the email step', async () => {
@@ -136,6 +161,7 @@ describe('guest sign-in with an email one-time passcode', () => {
     await portico.stop();
     portico = await startTestPortico({ backend: 'sqlite', dataDir: portico.dataDir, configDir: portico.configDir, port: portico.port });
     await s.submit('code', { code });
+    await s.submit('consent', {});
     assert.equal((await s.tokens()).claims()?.['preferred_username'], 'dan_adatum.com#EXT#@contoso.example');
   });
 });

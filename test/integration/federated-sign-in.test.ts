@@ -123,6 +123,8 @@ describe('guest sign-in through upstream IdPs', () => {
     assert.match(s.page, /data-testid="idp-email"/);
     await s.submit('choose', { idp: 'microsoft' });
     await viaUpstream(s, { account: 'm-alice' });
+    assert.match(s.page, /data-testid="consent"/, 'the invited guest accepts first');
+    await s.submit('consent', {});
     const claims = (await s.tokens()).claims()!;
     assert.equal(claims.sub, invited.id);
     assert.equal(claims['idp'], `https://sts.windows.net/${ENTRA_TENANT}/`);

@@ -40,6 +40,17 @@ export const commands: Record<string, CommandEntry> = {
     summary: "list a tenant's guests with their state and the identities they sign in with",
     load: () => import('./guests-list.ts'),
   },
+  invite: {
+    args: '--tenant <id> (--email <address> [--name <display name>] | --csv <file>) [--redirect-url <url>] [--send] [--lang <tag>] [--message <text>] [--inviter <name>] [--config <folder>]',
+    summary:
+      'invite guests as the API does: one address, or a CSV (email,displayName[,redirectUrl][,language]) with per-row results in <file>.results.csv',
+    load: () => import('./invite.ts'),
+  },
+  'guests reset-redemption': {
+    args: '--tenant <id> --user <id|upn|address> [--email <new address>] [--redirect-url <url>] [--send] [--lang <tag>] [--config <folder>]',
+    summary: 'make a guest redeem again (same object id; identities cleared; optionally a new address) and issue a new invitation',
+    load: () => import('./guests-reset-redemption.ts'),
+  },
   'demo-app': {
     args: '[--tenant <id>] [--app <id>] [--config <folder>]',
     summary: 'run a demo app that signs people in with Portico (default: contoso-web on http://localhost:8080)',

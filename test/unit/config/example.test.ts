@@ -44,6 +44,7 @@ test('the example config loads without any environment, warning only about demo 
     interactionSeconds: 600,
   });
   assert.deepEqual(broker.log, { level: 'info' });
+  assert.deepEqual(broker.audit, { retentionDays: 30 });
 
   assert.equal(config.tenants.length, 1);
   const [contoso] = config.tenants;
@@ -64,6 +65,10 @@ test('the example config loads without any environment, warning only about demo 
   assert.deepEqual(apps['contoso-daemon']?.grantTypes, ['client_credentials']);
   assert.deepEqual(apps['contoso-daemon']?.apis, ['payroll-api']);
   assert.deepEqual(apps['contoso-daemon']?.redirectUris, []);
+  assert.deepEqual(apps['contoso-daemon']?.graphRoles, ['User.Invite.All', 'User.ReadWrite.All', 'AuditLog.Read.All']);
+  assert.deepEqual(apps['contoso-web']?.graphRoles, []);
+  assert.deepEqual(contoso.invitations, { ticketDays: 30, templates: {} });
+  assert.deepEqual(contoso.audit, {});
 
   assert.equal(apps['contoso-web']?.secret, 'demo-web-secret');
   assert.equal(apps['contoso-web']?.secretIsDemoDefault, true);

@@ -41,6 +41,7 @@ test('the fixture set covers the required cases', () => {
     'connector-literal-secret',
     'email-otp-disabled',
     'sign-in-rules',
+    'invitation-rules',
   ]) {
     assert.ok(cases.includes(required), `missing fixture ${required}`);
   }

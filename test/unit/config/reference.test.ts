@@ -24,6 +24,7 @@ test('every key of the schema has a description', () => {
       if (!field.meta.description) undocumented.push(`${prefix}${name}`);
       const def = defOf(field.core);
       if (def.type === 'object') visit(field.core, `${prefix}${name}.`);
+      if (def.type === 'record' && def.valueType) visit(def.valueType, `${prefix}${name}.<key>.`);
       if (def.type === 'array' && def.element) {
         visit(def.element, `${prefix}${name}[].`);
         // Each kind of identity provider documents its own keys.
@@ -42,6 +43,16 @@ test('the reference lists keys with type, default and description', () => {
   assert.ok(text.includes('| `port` | integer, 1–65535 | `3000` | TCP port the HTTP server listens on. Environment variable `PORT` overrides it. |'));
   assert.ok(text.includes('| `apps[].type` | one of `web`, `spa`, `native`, `daemon` | **required** |'));
   assert.ok(text.includes('| `storage.sqlite.path` | string | `<dataDir>/portico.db` |'));
+});
+
+test('the reference documents the keys of user-keyed mappings under a named key', () => {
+  const text = renderConfigReference();
+  assert.ok(text.includes('| `invitations.templates` | mapping of mappings |  |'));
+  assert.ok(text.includes('| `invitations.templates.<lang>.subject` | string | **required** | Subject line. |'));
+  assert.ok(text.includes('| `invitations.templates.<lang>.html` | string | — |'));
+  assert.ok(text.includes('| `invitations.ticketDays` | integer, 1–90 | `30` |'));
+  assert.ok(text.includes('| `apps[].graphRoles` | list, each one of `User.Invite.All`, `User.ReadWrite.All`, `User.Read.All`, `AuditLog.Read.All` | `[]` |'));
+  assert.ok(text.includes('| `audit.retentionDays` | integer, 1–3650 | `30` |'));
 });
 
 test('the reference documents every connector kind in its own section, with all its keys', () => {

@@ -1,0 +1,40 @@
+import type { Request, RequestHandler, Response } from 'express';
+import type { GraphRole } from '../config/types.ts';
+import type { AccessTokenVerifier, GraphCaller } from './access-token.ts';
+import { GraphError } from './errors.ts';
+
+const CALLER = Symbol('graph caller');
+
+export const ROLES = {
+  invite: ['User.Invite.All', 'User.ReadWrite.All'],
+  readUsers: ['User.Read.All', 'User.ReadWrite.All'],
+  writeUsers: ['User.ReadWrite.All'],
+  readAudit: ['AuditLog.Read.All'],
+} as const satisfies Record<string, readonly GraphRole[]>;
+
+export const insufficientPrivileges = (): GraphError =>
+  new GraphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+
+/** Verifies the bearer token and keeps the caller for the handlers; 401 otherwise. */
+export function authenticate(verifier: AccessTokenVerifier): RequestHandler {
+  return async (req, res, next) => {
+    (res.locals as Record<symbol, GraphCaller>)[CALLER] = await verifier.verify(req.get('authorization'));
+    next();
+  };
+}
+
+export function callerOf(res: Response): GraphCaller {
+  const caller = (res.locals as Record<symbol, GraphCaller | undefined>)[CALLER];
+  if (!caller) throw new Error('unreachable: a management API route ran without authentication');
+  return caller;
+}
+
+export const hasAnyRole = (caller: GraphCaller, roles: readonly GraphRole[]): boolean => roles.some((role) => caller.roles.has(role));
+
+/** 403 `Authorization_RequestDenied` unless the caller holds one of `roles`. */
+export function requireRole(roles: readonly GraphRole[]): RequestHandler {
+  return (_req: Request, res, next) => {
+    if (!hasAnyRole(callerOf(res), roles)) throw insufficientPrivileges();
+    next();
+  };
+}

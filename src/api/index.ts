@@ -1,0 +1,81 @@
+/**
+ * The management API at `{PUBLIC_URL}/graph/v1.0`, in Microsoft Graph's names and shapes:
+ * invitations, users and the directory audit log of the tenant that issued the caller's token.
+ */
+import { Router, type RequestHandler } from 'express';
+import type { TenantConfig } from '../config/types.ts';
+import type { AuditLog } from '../directory/audit.ts';
+import type { InvitationService } from '../directory/invitations.ts';
+import type { UserDirectory } from '../directory/users.ts';
+import type { Clock } from '../shared/clock.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { DocumentStore } from '../storage/ports.ts';
+import { AccessTokenVerifier, type KeySource } from './access-token.ts';
+import { auditRoutes } from './audit-routes.ts';
+import { authenticate } from './authorization.ts';
+import type { ApiContext } from './context.ts';
+import { badRequest, graphErrorHandler } from './errors.ts';
+import { invitationRoutes } from './invitations-routes.ts';
+import { openApiDocument } from './openapi.ts';
+import { SkipTokens } from './paging.ts';
+import { userRoutes } from './users-routes.ts';
+
+export { AccessTokenVerifier, type GraphCaller } from './access-token.ts';
+export { openApiDocument } from './openapi.ts';
+
+export interface GraphApiDeps {
+  readonly publicUrl: string;
+  readonly tenants: readonly TenantConfig[];
+  readonly store: DocumentStore;
+  readonly keys: KeySource;
+  readonly keyRefreshSeconds: number;
+  readonly users: UserDirectory;
+  readonly invitations: InvitationService;
+  readonly audit: AuditLog;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+export const GRAPH_PATH = '/graph/v1.0';
+export const OPENAPI_PATH = `${GRAPH_PATH}/$metadata/openapi.json`;
+
+/** The express router serving the API (and its OpenAPI document) under `/graph/v1.0`. */
+export async function graphApi(deps: GraphApiDeps): Promise<Router> {
+  const baseUrl = `${deps.publicUrl}${GRAPH_PATH}`;
+  const context: ApiContext = {
+    baseUrl,
+    users: deps.users,
+    invitations: deps.invitations,
+    audit: deps.audit,
+    skipTokens: await SkipTokens.open(deps.store),
+    clock: deps.clock,
+  };
+  const verifier = new AccessTokenVerifier({
+    publicUrl: deps.publicUrl,
+    tenants: deps.tenants,
+    keys: deps.keys,
+    clock: deps.clock,
+    refreshSeconds: deps.keyRefreshSeconds,
+  });
+  const document = JSON.stringify(openApiDocument(baseUrl));
+  const now = () => new Date(deps.clock.now());
+
+  const api = Router({ caseSensitive: false });
+  // The document describes the API and holds nothing secret: no token needed to read it.
+  api.get('/$metadata/openapi.json', (_req, res) => {
+    res.type('application/json').send(document);
+  });
+  api.use(authenticate(verifier));
+  api.use(invitationRoutes(context));
+  api.use(userRoutes(context));
+  api.use(auditRoutes(context));
+  const unknownSegment: RequestHandler = (req) => {
+    throw badRequest(`Unsupported request: ${req.method} ${GRAPH_PATH}${req.path}.`);
+  };
+  api.use(unknownSegment);
+  api.use(graphErrorHandler(deps.logger, now));
+
+  const router = Router();
+  router.use(GRAPH_PATH, api);
+  return router;
+}

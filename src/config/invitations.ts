@@ -1,0 +1,79 @@
+/**
+ * Tenant and broker keys of guest invitations and the directory audit log, and the app roles a
+ * daemon may hold on the management API (`apps[].graphRoles`).
+ */
+import { z } from 'zod';
+import { PLACEHOLDERS, templateProblem } from '../mail/templates/placeholders.ts';
+
+/** Microsoft Graph's application permissions, by the names Entra scripts already use. */
+export const GRAPH_ROLES = ['User.Invite.All', 'User.ReadWrite.All', 'User.Read.All', 'AuditLog.Read.All'] as const;
+export const graphRoleSchema = z.enum(GRAPH_ROLES);
+
+export const TICKET_DAYS_MAX = 90;
+export const AUDIT_RETENTION_DAYS_MAX = 3650;
+
+// BCP 47 language tags as mail clients send them: a 2-3 letter language, then subtags.
+export const LANGUAGE_TAG = /^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$/;
+
+const placeholderList = PLACEHOLDERS.map((name) => `\`{{${name}}}\``).join(', ');
+
+const template = (description: string, max: number, options: { oneLine?: boolean } = {}) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .superRefine((value, ctx) => {
+      const message = options.oneLine && /[\r\n]/.test(value) ? 'must be one line' : templateProblem(value);
+      if (message !== undefined) ctx.addIssue({ code: 'custom', message });
+    })
+    .meta({ description });
+
+export const invitationTemplateSchema = z.strictObject({
+  subject: template('Subject line.', 250, { oneLine: true }),
+  text: template('Plain-text body.', 20_000),
+  html: template(
+    'HTML body. Values are HTML-escaped where they are placed; without it the mail is plain text only.',
+    100_000,
+  ).optional(),
+});
+
+const consentLink = (description: string) =>
+  z
+    .string()
+    .refine((value) => {
+      if (!URL.canParse(value)) return false;
+      const url = new URL(value);
+      return url.protocol === 'https:' || (url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname));
+    }, 'must be an https URL (http only for localhost, 127.0.0.1 and [::1])')
+    .optional()
+    .meta({ description });
+
+export const invitationsSchema = z.strictObject({
+  privacyStatementUrl: consentLink("Link to the organisation's privacy statement, shown on the page where an invited guest accepts."),
+  termsOfUseUrl: consentLink('Link to terms of use, shown on the page where an invited guest accepts.'),
+  ticketDays: z.int().min(1).max(TICKET_DAYS_MAX).default(30).meta({
+    description: `Days a redemption link stays valid (at most ${TICKET_DAYS_MAX}). A resent invitation gets a new link and the old one stops working.`,
+  }),
+  templates: z
+    .record(z.string().regex(LANGUAGE_TAG), invitationTemplateSchema, {
+      error: (issue) => (issue.code === 'invalid_key' ? 'must be a language tag like en, de or fr-CA' : undefined),
+    })
+    .default({})
+    .meta({
+      keyName: '<lang>',
+      description: `Invitation mails by BCP 47 language tag (\`en\`, \`de\`, \`fr-CA\`), replacing Portico's own English, German and French ones or adding languages. The API's \`messageLanguage\` picks the exact tag, then its language (\`de\` for \`de-CH\`), then \`en\`. Placeholders: ${placeholderList}; \`{{#message}}…{{/message}}\` keeps its content only when there is a customised message. Any other placeholder is an error.`,
+    }),
+});
+
+export const tenantAuditSchema = z.strictObject({
+  retentionDays: z.int().min(1).max(AUDIT_RETENTION_DAYS_MAX).optional().meta({
+    description: 'Days directory audit entries of this tenant are kept.',
+    defaultText: '`audit.retentionDays` of portico.yaml',
+  }),
+});
+
+export const brokerAuditSchema = z.strictObject({
+  retentionDays: z.int().min(1).max(AUDIT_RETENTION_DAYS_MAX).default(30).meta({
+    description: 'Days directory audit entries (invitations, redemptions, user changes) are kept; tenants may override it.',
+  }),
+});

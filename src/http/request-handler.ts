@@ -13,6 +13,7 @@ export interface RequestHandlerDeps {
   readonly providerFor: (tenantId: string) => ProviderRoute | undefined;
   /** Everything that is not a provider endpoint: pages, APIs, health. */
   readonly app: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The access log: it only ever gets the fixed fields below. */
   readonly logger: Logger;
   readonly https: boolean;
   readonly trustProxy: boolean;

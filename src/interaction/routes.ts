@@ -137,14 +137,15 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const context = await flowForPost(deps, req, res);
     if (!context) return;
     const { target, flow } = context;
-    const connector = flow.connectorId ? target.signIn.connector(flow.connectorId) : undefined;
-    if (flow.step !== 'code' || !connector || connector.capability !== 'code' || !flow.email) {
+    const waiting = awaitingCode(target, flow);
+    if (!waiting) {
       renderStep(deps, target, req, res, flow, 400);
       return;
     }
+    const { connector, email } = waiting;
     const code = typeof req.body.code === 'string' ? req.body.code.replace(/\s+/g, '') : '';
     try {
-      const identity = await connector.verify({ flowId: flow.uid, email: flow.email, code, clientIp: clientIp(req) });
+      const identity = await connector.verify({ flowId: flow.uid, email, code, clientIp: clientIp(req) });
       await deps.flows.identified(flow.uid, identity);
       res.redirect(303, `${actionBase(target, flow)}/continue`);
     } catch (error) {
@@ -152,7 +153,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       deps.logger.info({ requestId: requestIdOf(req), tenant: target.tenant.id, connector: connector.id, code: error.code }, 'passcode refused');
       const messages = messagesFor();
       const message = error.code in messages ? format(messages[error.code as MessageKey], { seconds: 60 }) : messages.invalid_code;
-      res.status(400).type('html').send(codePage(pageContext(target, req, flow), { email: flow.email, minutes: target.signIn.codeLifetimeMinutes(connector.id), error: message }));
+      res.status(400).type('html').send(codePage(pageContext(target, req, flow), { email, minutes: target.signIn.codeLifetimeMinutes(connector.id), error: message }));
     }
   });
 
@@ -160,18 +161,19 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const context = await flowForPost(deps, req, res);
     if (!context) return;
     const { target, flow } = context;
-    const connector = flow.connectorId ? target.signIn.connector(flow.connectorId) : undefined;
-    if (flow.step !== 'code' || !connector || connector.capability !== 'code' || !flow.email) {
+    const waiting = awaitingCode(target, flow);
+    if (!waiting) {
       renderStep(deps, target, req, res, flow, 400);
       return;
     }
-    const sent = await sendCode(deps, target, req, flow, connector, flow.email);
+    const { connector, email } = waiting;
+    const sent = await sendCode(deps, target, req, flow, connector, email);
     const ctx = pageContext(target, req, flow);
     const view =
       sent.status === 'sent'
         ? { notice: ctx.messages.codeResent }
         : { error: format(ctx.messages.throttled, { seconds: sent.retryAfterSeconds }) };
-    res.status(sent.status === 'sent' ? 200 : 429).type('html').send(codePage(ctx, { email: flow.email, minutes: target.signIn.codeLifetimeMinutes(connector.id), ...view }));
+    res.status(sent.status === 'sent' ? 200 : 429).type('html').send(codePage(ctx, { email, minutes: target.signIn.codeLifetimeMinutes(connector.id), ...view }));
   });
 
   router.post(`${base}/restart`, form, async (req, res) => {
@@ -308,6 +310,13 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   });
 
   return router;
+}
+
+/** The passcode connector and address of a flow waiting for a code, or undefined when it is not. */
+function awaitingCode(target: InteractionTenant, flow: SignInFlow): { connector: CodeConnector; email: string } | undefined {
+  const connector = flow.connectorId ? target.signIn.connector(flow.connectorId) : undefined;
+  if (flow.step !== 'code' || !connector || connector.capability !== 'code' || !flow.email) return undefined;
+  return { connector, email: flow.email };
 }
 
 async function discoverAndProceed(

@@ -1,6 +1,6 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { errors } from 'oidc-provider';
-import type { DocumentStore, WriteOptions } from '../storage/ports.ts';
+import type { DocumentStore, StoredRecord, WriteOptions } from '../storage/ports.ts';
 
 /** Models whose records belong to a grant and must go when the grant is revoked. */
 const GRANTABLE = new Set([
@@ -13,6 +13,12 @@ const GRANTABLE = new Set([
 
 /** Models that are single use: a lost race on `consume` is a replay and revokes the grant. */
 const SINGLE_USE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+
+/** oidc-provider wants `consumed` (epoch seconds) in the payload of a consumed record. */
+function payloadOf(record: StoredRecord<AdapterPayload> | undefined): AdapterPayload | undefined {
+  if (!record) return undefined;
+  return record.consumedAt === undefined ? record.value : { ...record.value, consumed: Math.floor(record.consumedAt / 1000) };
+}
 
 /**
  * Bridges oidc-provider's adapter API onto the DocumentStore port. One collection per tenant and
@@ -42,21 +48,15 @@ export class StoreAdapter implements Adapter {
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    const record = await this.#store.get<AdapterPayload>(this.#collection, id);
-    if (!record) return undefined;
-    return record.consumedAt === undefined
-      ? record.value
-      : { ...record.value, consumed: Math.floor(record.consumedAt / 1000) };
+    return payloadOf(await this.#store.get<AdapterPayload>(this.#collection, id));
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-    const record = await this.#store.findByUnique<AdapterPayload>(this.#collection, 'uid', uid);
-    return record ? this.find(record.id) : undefined;
+    return payloadOf(await this.#store.findByUnique<AdapterPayload>(this.#collection, 'uid', uid));
   }
 
   async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-    const record = await this.#store.findByUnique<AdapterPayload>(this.#collection, 'userCode', userCode);
-    return record ? this.find(record.id) : undefined;
+    return payloadOf(await this.#store.findByUnique<AdapterPayload>(this.#collection, 'userCode', userCode));
   }
 
   async consume(id: string): Promise<void> {

@@ -1,6 +1,6 @@
 import Provider, { errors, type Configuration, type KoaContextWithOIDC, type ClientMetadata, type ResourceServer } from 'oidc-provider';
 import type { BrokerConfig, TenantConfig, AppConfig, ApiConfig } from '../config/types.ts';
-import type { UserDirectory } from '../directory/users.ts';
+import type { User, UserDirectory } from '../directory/users.ts';
 import type { DocumentStore } from '../storage/ports.ts';
 import { html, raw } from '../ui/html.ts';
 import { renderPage } from '../ui/layout.ts';
@@ -245,13 +245,15 @@ ${raw(form)}
         },
       },
     },
-    extraTokenClaims: async (_ctx, token) => {
+    extraTokenClaims: async (ctx, token) => {
       const claims: Record<string, unknown> = { tid: tenant.id };
       if (token.kind === 'ClientCredentials' && token.resourceServer?.audience === graphResource) {
         claims['roles'] = [...graphRolesOf(token.clientId)];
       }
       if ('accountId' in token && typeof token.accountId === 'string') {
-        const user = await users.get(tenant.id, token.accountId);
+        // The account loaded for this request (findAccount) carries the user: no second read.
+        const loaded = (ctx.oidc?.account as { user?: User } | undefined)?.user;
+        const user = loaded?.id === token.accountId ? loaded : await users.get(tenant.id, token.accountId);
         if (user) {
           Object.assign(claims, { oid: user.id, user_type: user.userType });
           if (user.lastSignIn) claims['idp'] = user.lastSignIn.idp;
@@ -283,6 +285,7 @@ ${raw(form)}
       if (!user || !user.accountEnabled) return undefined;
       return {
         accountId: user.id,
+        user,
         claims: async () => ({
           sub: user.id,
           tid: tenant.id,

@@ -35,11 +35,13 @@ export const REDACTED_KEYS = [
 
 const redactPaths = REDACTED_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]);
 
-export function createLogger(options: { level?: string; destination?: NodeJS.WritableStream | undefined } = {}): Logger {
+export function createLogger(
+  options: { level?: string; destination?: NodeJS.WritableStream | undefined; redact?: boolean } = {},
+): Logger {
   const config: LoggerOptions = {
     level: options.level ?? process.env['LOG_LEVEL'] ?? 'info',
     base: { service: 'portico' },
-    redact: { paths: redactPaths, censor: '[redacted]' },
+    ...(options.redact === false ? {} : { redact: { paths: redactPaths, censor: '[redacted]' } }),
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
   };

@@ -13,7 +13,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** A minimal browser stand-in: follows no redirects by itself, keeps cookies per origin. */
+/**
+ * A minimal browser stand-in: follows no redirects by itself and keeps cookies by name, as a
+ * browser does for one host (every server here is on 127.0.0.1, and browsers do not separate
+ * cookies by port; paths are ignored). Stand-in IdPs prefix their cookie names for that reason.
+ */
 export class CookieJar {
   readonly #cookies = new Map<string, string>();
 

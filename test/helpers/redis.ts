@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
-import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { Redis } from 'ioredis';
+import { freePort } from './http.ts';
 
 /**
  * Shared Redis plumbing for tests. Tests run against REDIS_URL (default 127.0.0.1:6379), a Redis
@@ -105,17 +105,8 @@ export function findExecutable(name: string): string | undefined {
   return undefined;
 }
 
-export async function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** Kept under this name for the Redis helpers' callers; the one implementation is freePort. */
+export const freeLoopbackPort = freePort;
 
 export interface RedisServerProcess {
   readonly url: string;

@@ -452,6 +452,8 @@ export function connectRedis(options: ConnectRedisOptions): Redis | Cluster {
     connectTimeout,
     maxRetriesPerRequest: 1,
     autoResendUnfulfilledCommands: false,
+    // Commands issued in the same tick go out in one write: cheaper under concurrent requests.
+    enableAutoPipelining: true,
     connectionName: 'portico',
   } satisfies RedisOptions;
 

@@ -208,6 +208,7 @@ export function openSqliteStore(options: { path: string; clock?: Clock }): Docum
       // Each statement is its own short transaction; a busy database just means "next time".
       while (Number(sql.sweepRecords.run(now).changes) === SWEEP_BATCH);
       while (Number(sql.sweepCounters.run(now).changes) === SWEEP_BATCH);
+      db.exec('PRAGMA wal_checkpoint(PASSIVE)');
     } catch {
       // Best effort: reads already ignore expired rows and writes purge what they collide with.
     }
@@ -341,6 +342,11 @@ function openDatabase(path: string): DatabaseSync {
     // In WAL mode NORMAL still survives an application crash; only an OS crash or power loss can
     // lose the last transactions, which is the usual trade for not fsyncing every commit.
     db.exec('PRAGMA synchronous = NORMAL');
+    // The default auto-checkpoint (every 1,000 pages) runs on the request path several times a
+    // second under load; checkpoint less often here and from the sweep timer instead, and keep
+    // the WAL file from growing without bound.
+    db.exec('PRAGMA wal_autocheckpoint = 10000');
+    db.exec('PRAGMA journal_size_limit = 67108864');
     db.exec('PRAGMA foreign_keys = ON');
     migrate(db, path);
     return db;

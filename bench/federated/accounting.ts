@@ -45,17 +45,26 @@ export interface RedisAccount {
   readonly usedMemoryDelta: number | undefined;
   /** Commands per login by name (commandstats), the bench's own left out. */
   readonly commands: Map<string, number>;
-  /** From MONITOR: per login, commands sent by Portico and commands run inside its Lua scripts. */
-  readonly monitored: { readonly client: Map<string, number>; readonly lua: Map<string, number> } | undefined;
+  /**
+   * From MONITOR, per login: commands sent by Portico, the same by `command collection` (which
+   * part of Portico asked), and commands run inside its Lua scripts.
+   */
+  readonly monitored: { readonly client: Map<string, number>; readonly byCollection: Map<string, number>; readonly lua: Map<string, number> } | undefined;
 }
 
-async function startMonitor(client: Redis): Promise<{ stop(): Promise<{ client: Map<string, number>; lua: Map<string, number> }> }> {
-  const counts = { client: new Map<string, number>(), lua: new Map<string, number>() };
+type Counts = Record<'client' | 'byCollection' | 'lua', Map<string, number>>;
+
+async function startMonitor(client: Redis, prefix: string): Promise<{ stop(): Promise<Counts> }> {
+  const counts: Counts = { client: new Map(), byCollection: new Map(), lua: new Map() };
+  const bump = (map: Map<string, number>, key: string): void => void map.set(key, (map.get(key) ?? 0) + 1);
   const monitor = await client.monitor();
   monitor.on('monitor', (_time: string, args: string[], source: string) => {
     const name = String(args[0] ?? '').toLowerCase();
-    const into = source === 'lua' ? counts.lua : counts.client;
-    into.set(name, (into.get(name) ?? 0) + 1);
+    if (source === 'lua') return bump(counts.lua, name);
+    bump(counts.client, name);
+    // EVALSHA sha numkeys key …; the other commands Portico sends name their key first.
+    const key = name === 'evalsha' || name === 'eval' ? args[3] : args[1];
+    bump(counts.byCollection, `${name} ${key?.startsWith(prefix) ? describeKey(key, prefix).collection : '(no key)'}`);
   });
   return {
     stop: async () => {
@@ -71,7 +80,7 @@ export async function accountRedis(redis: BenchRedis, prefix: string, run: () =>
   const keysBefore = await keysUnder(redis.client, prefix);
   const usedBefore = await usedMemory(redis.client);
   const callsBefore = await commandCalls(redis.client);
-  const monitor = redis.private ? await startMonitor(redis.client) : undefined;
+  const monitor = redis.private ? await startMonitor(redis.client, prefix) : undefined;
   const started = Date.now();
   const samples = await run();
   const monitored = await monitor?.stop();
@@ -117,7 +126,7 @@ export async function accountRedis(redis: BenchRedis, prefix: string, run: () =>
     byCollection: [...groups.values()].map((g) => ({ ...g, bytes: g.bytes / logins, indexBytes: g.indexBytes / logins })).sort((a, b) => b.bytes - a.bytes),
     usedMemoryDelta: redis.private ? (usedAfter - usedBefore + expiredBytes) / logins : undefined,
     commands,
-    monitored: monitored ? { client: perLogin(monitored.client), lua: perLogin(monitored.lua) } : undefined,
+    monitored: monitored ? { client: perLogin(monitored.client), byCollection: perLogin(monitored.byCollection), lua: perLogin(monitored.lua) } : undefined,
   };
 }
 

@@ -20,11 +20,18 @@ export interface BenchRedis {
   stop(): Promise<void>;
 }
 
+/** A client whose connection errors surface as failed commands only (no "unhandled error" noise). */
+export function quietClient(url: string): Redis {
+  const client = new Redis(url, { maxRetriesPerRequest: 1 });
+  client.on('error', () => undefined);
+  return client;
+}
+
 export async function openBenchRedis(options: { url?: string | undefined; core: string }): Promise<BenchRedis> {
   if (options.url) {
     const problem = await probeRedis(options.url);
     if (problem) throw new Error(problem);
-    const client = new Redis(options.url, { maxRetriesPerRequest: 1 });
+    const client = quietClient(options.url);
     return { url: options.url, pid: undefined, private: false, client, stop: async () => void client.disconnect() };
   }
   const binary = findExecutable('redis-server');
@@ -46,7 +53,7 @@ export async function openBenchRedis(options: { url?: string | undefined; core: 
       if (server.child.exitCode !== null || Date.now() > deadline) throw new Error(`redis-server did not start on ${url}: ${server.stderr()}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    const client = new Redis(url, { maxRetriesPerRequest: 1 });
+    const client = quietClient(url);
     const spawned = server;
     return {
       url,

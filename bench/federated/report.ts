@@ -45,6 +45,8 @@ export interface ReportInput {
 
 /** NOTES.md's reference machine (node:crypto signatures per second on one core). */
 export const REFERENCE = { rs256: 4200, es256: 52_900 } as const;
+/** Others' CPU (% of one core, out of 200) from which a cell is flagged as disturbed. */
+export const NOISY_PERCENT = 25;
 export const GOALS = { loginsPerSecond: 200, hopP99Ms: 25, hopCpuPercent: 60, bytesPerGuest: 4096 } as const;
 
 const loginsPerSecond = (samples: Samples): number => (samples.logins * 1000) / Math.max(1, samples.elapsedMs);
@@ -62,7 +64,7 @@ function throughputTable(input: ReportInput, scale: number): string {
   const rows = input.cells.map((cell) => {
     const s = cell.samples;
     const perCpu = loginsPerPorticoCpuSecond(cell);
-    const noisy = cell.cpu.other >= 25 ? ' ⚠' : '';
+    const noisy = cell.cpu.other >= NOISY_PERCENT ? ' ⚠' : '';
     return `| ${cell.name} | ${int(s.logins)} | ${int(loginsPerSecond(s))} | ${pct(cell.cpu['portico'])} (${pct(cell.cpu['porticoKernel'])}) | ${int(perCpu)} | ${int(perCpu * scale)} | ${pct(cell.cpu['upstream'])} | ${pct(cell.cpu['redis'])} | ${pct(cell.cpu['loadGenerator'])} | ${pct(cell.cpu.other)}${noisy} | ${cell.redisCommandsPerLogin.toFixed(1)} | ${errorCount(s)} |`;
   });
   return [
@@ -125,6 +127,7 @@ function accountSummary(label: string, account: RedisAccount): string[] {
   if (account.monitored) {
     lines.push(
       `- of which round trips from Portico (MONITOR): ${sum(account.monitored.client.values()).toFixed(1)} (${commandList(account.monitored.client)}); run inside Lua scripts: ${sum(account.monitored.lua.values()).toFixed(1)} (${commandList(account.monitored.lua)})`,
+      `- round trips by collection: ${commandList(account.monitored.byCollection)}`,
     );
   }
   lines.push('', accountTable(account), '');
@@ -140,19 +143,18 @@ function goals(input: ReportInput, scale: number): string[] {
     `- **${bestRate >= GOALS.loginsPerSecond ? 'met' : 'not met'}** — ≥ ${GOALS.loginsPerSecond} complete logins/s: best ${int(bestRate)}/s (${best?.name ?? '—'}, Portico at ${pct(best?.cpu['portico'])} % CPU). Portico's own capacity: ${int(capacity)} logins per CPU-second on this core, ≈ ${int(capacity * scale)} at the reference machine's speed.`,
   );
   const admissible = input.cells.filter((c) => c.steadyState && (c.cpu['portico'] ?? 100) <= GOALS.hopCpuPercent && c.samples.logins > 0);
-  const judged = admissible.reduce<Cell | undefined>((a, b) => (!a || (b.cpu['portico'] ?? 0) > (a.cpu['portico'] ?? 0) ? b : a), undefined);
-  if (judged) {
-    const worst = worstHopP99(judged);
-    const verdict = worst.p99 <= GOALS.hopP99Ms ? 'met' : 'not met';
-    const others = admissible
-      .filter((c) => c !== judged)
-      .map((c) => {
-        const w = worstHopP99(c);
-        return `${c.name}: ${w.hop} ${ms(w.p99)} ms at ${pct(c.cpu['portico'])} %`;
-      });
-    lines.push(
-      `- **${verdict}** — every Portico hop p99 ≤ ${GOALS.hopP99Ms} ms at ≤ ${GOALS.hopCpuPercent} % CPU: in the busiest cell at ≤ ${GOALS.hopCpuPercent} % (${judged.name}, Portico at ${pct(judged.cpu['portico'])} %), the slowest hop is ${worst.hop} with p99 ${ms(worst.p99)} ms${others.length ? `; other cells at ≤ ${GOALS.hopCpuPercent} %: ${others.join('; ')}` : ''}.`,
+  // A cell during which other people's work took the cores says more about them than about
+  // Portico: judge on the quiet ones when there are any. Every judged cell must meet the goal.
+  const quiet = admissible.filter((c) => c.cpu.other < NOISY_PERCENT);
+  const judged = quiet.length ? quiet : admissible;
+  if (judged.length) {
+    const results = judged.map((cell) => ({ cell, worst: worstHopP99(cell) }));
+    const verdict = results.every((r) => r.worst.p99 <= GOALS.hopP99Ms) ? 'met' : 'not met';
+    const described = results.map(
+      ({ cell, worst }) =>
+        `${cell.name} (Portico at ${pct(cell.cpu['portico'])} %${cell.cpu.other >= NOISY_PERCENT ? `, others at ${pct(cell.cpu.other)} % ⚠` : ''}): slowest hop ${worst.hop}, p99 ${ms(worst.p99)} ms`,
     );
+    lines.push(`- **${verdict}** — every Portico hop p99 ≤ ${GOALS.hopP99Ms} ms at ≤ ${GOALS.hopCpuPercent} % CPU, in every ${quiet.length ? 'quiet ' : ''}cell at or under ${GOALS.hopCpuPercent} %: ${described.join('; ')}.`);
   } else {
     lines.push(`- **not judged** — every Portico hop p99 ≤ ${GOALS.hopP99Ms} ms at ≤ ${GOALS.hopCpuPercent} % CPU: no steady-state cell kept Portico at or under ${GOALS.hopCpuPercent} % CPU.`);
   }

@@ -36,6 +36,8 @@ export interface E2eStackOptions {
   /** A partner's own OpenID Connect IdP for northwind.example (the `oidc` kind). */
   readonly northwind?: { readonly accounts: readonly StandInAccount[] };
   readonly facebook?: { readonly accounts: readonly StandInAccount[] };
+  /** Add the daemon `contoso-daemon` with management API roles (invitations). */
+  readonly graphDaemon?: boolean;
   /** Send mail to a real SMTP sink (otherwise mail goes to the outbox folder). */
   readonly smtp?: boolean;
   /** A last edit of the tenant file (a logo URL, say) before Portico reads it. */
@@ -131,7 +133,7 @@ export async function startE2eStack(options: E2eStackOptions): Promise<E2eStack>
       { id: 'portal', redirectUri: `http://localhost:${portalPort}/callback`, selfServiceSignUp: true },
       { id: 'intranet', redirectUri: `http://localhost:${intranetPort}/callback`, selfServiceSignUp: false },
     ];
-    const yaml = federationTenantYaml(tenant);
+    const yaml = federationTenantYaml({ ...tenant, ...(options.graphDaemon ? { graphDaemon: true } : {}) });
     const portico = await startTestPortico({
       backend: 'sqlite',
       port,

@@ -11,6 +11,8 @@ export interface FederationTenantOptions {
   /** Extra apps (YAML list items, already indented by 2). */
   readonly apps?: readonly { id: string; redirectUri: string; selfServiceSignUp?: boolean }[];
   readonly redemptionOrder?: readonly string[];
+  /** Adds the daemon `contoso-daemon` (demo secret) with management API roles, for invitations. */
+  readonly graphDaemon?: boolean;
 }
 
 const secret = (name: string, value: string): string => `\${env:${name}:-${value}}`;
@@ -64,6 +66,15 @@ ${options.saml.certificates.map((pem) => `    - |\n${indent(pem.trim(), 6)}`).jo
   tokenUrl: ${options.facebook.tokenUrl}
   graphUrl: ${options.facebook.graphUrl}`);
   }
+  const daemon = options.graphDaemon
+    ? [
+        `- id: contoso-daemon
+  name: Contoso guest admin
+  type: daemon
+  secret: ${secret('CONTOSO_DAEMON_SECRET', 'demo-daemon-secret')}
+  graphRoles: [User.Invite.All, User.ReadWrite.All]`,
+      ]
+    : [];
   const apps = (options.apps ?? []).map(
     (app) => `- id: ${app.id}
   name: ${app.id}
@@ -100,6 +111,6 @@ apps:
     type: web
     secret: ${secret('CONTOSO_WEB_SECRET', 'demo-web-secret')}
     redirectUris: [http://localhost:8080/callback]
-${indent(apps.join('\n'), 2)}
+${indent([...apps, ...daemon].join('\n'), 2)}
 `;
 }

@@ -125,18 +125,6 @@ export async function keysUnder(client: Redis, prefix: string): Promise<Map<stri
   return facts;
 }
 
-/** Deletes the keys starting with `prefix` (SCAN + UNLINK), never anything else; returns how many. */
-export async function deletePrefix(client: Redis, prefix: string): Promise<number> {
-  const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) deleted += await client.unlink(...keys);
-  } while (cursor !== '0');
-  return deleted;
-}
 
 /**
  * What a key of Portico's Redis store holds (see the key layout in src/storage/redis/redis-store.ts):
@@ -154,3 +142,6 @@ export function describeKey(key: string, prefix: string): { collection: string; 
   const kind = rest.slice(close + 2, close + 3);
   return { collection, part: kind === 'r' ? 'record' : kind === 'u' ? 'unique' : kind === 't' ? 'tag' : 'other' };
 }
+
+// Cleanup is the tests' own helper: it deletes only the bench's prefix, never anything else.
+export { deleteKeysWithPrefix as deletePrefix } from '../../test/helpers/redis.ts';

@@ -134,15 +134,9 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   });
 
   router.post(`${base}/code`, form, async (req, res) => {
-    const context = await flowForPost(deps, req, res);
-    if (!context) return;
-    const { target, flow } = context;
-    const waiting = awaitingCode(target, flow);
-    if (!waiting) {
-      renderStep(deps, target, req, res, flow, 400);
-      return;
-    }
-    const { connector, email } = waiting;
+    const waiting = await codeStepForPost(deps, req, res);
+    if (!waiting) return;
+    const { target, flow, connector, email } = waiting;
     const code = typeof req.body.code === 'string' ? req.body.code.replace(/\s+/g, '') : '';
     try {
       const identity = await connector.verify({ flowId: flow.uid, email, code, clientIp: clientIp(req) });
@@ -158,15 +152,9 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   });
 
   router.post(`${base}/resend`, form, async (req, res) => {
-    const context = await flowForPost(deps, req, res);
-    if (!context) return;
-    const { target, flow } = context;
-    const waiting = awaitingCode(target, flow);
-    if (!waiting) {
-      renderStep(deps, target, req, res, flow, 400);
-      return;
-    }
-    const { connector, email } = waiting;
+    const waiting = await codeStepForPost(deps, req, res);
+    if (!waiting) return;
+    const { target, flow, connector, email } = waiting;
     const sent = await sendCode(deps, target, req, flow, connector, email);
     const ctx = pageContext(target, req, flow);
     const view =
@@ -312,11 +300,24 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   return router;
 }
 
-/** The passcode connector and address of a flow waiting for a code, or undefined when it is not. */
-function awaitingCode(target: InteractionTenant, flow: SignInFlow): { connector: CodeConnector; email: string } | undefined {
+/**
+ * A form post to the passcode step: the flow (after the browser and CSRF checks), its passcode
+ * connector and address; answers the request itself when the flow is not waiting for a code.
+ */
+async function codeStepForPost(
+  deps: InteractionDeps,
+  req: Request,
+  res: Response,
+): Promise<{ target: InteractionTenant; flow: SignInFlow; connector: CodeConnector; email: string } | undefined> {
+  const context = await flowForPost(deps, req, res);
+  if (!context) return undefined;
+  const { target, flow } = context;
   const connector = flow.connectorId ? target.signIn.connector(flow.connectorId) : undefined;
-  if (flow.step !== 'code' || !connector || connector.capability !== 'code' || !flow.email) return undefined;
-  return { connector, email: flow.email };
+  if (flow.step !== 'code' || !connector || connector.capability !== 'code' || !flow.email) {
+    renderStep(deps, target, req, res, flow, 400);
+    return undefined;
+  }
+  return { target, flow, connector, email: flow.email };
 }
 
 async function discoverAndProceed(

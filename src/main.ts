@@ -6,10 +6,17 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from './config/load.ts';
+import { LiveConfig } from './config/live-config.ts';
+import type { PolicySource } from './policy/types.ts';
 import type { PorticoConfig, BrokerConfig } from './config/types.ts';
 import { UserDirectory } from './directory/users.ts';
 import { graphApi } from './api/index.ts';
 import type { AuditLog } from './directory/audit.ts';
+import { AppRoleAssignments } from './directory/app-role-assignments.ts';
+import { GroupDirectory } from './directory/groups.ts';
+import { porticoTenantIssuers, refreshCheck, type AccessPolicyDeps } from './interaction/access-policy.ts';
+import { SignInLog } from './directory/sign-in-log.ts';
+import { auditRetentionDays } from './config/invitations.ts';
 import { directoryServices, type InvitationService } from './directory/invitations.ts';
 import { createExpressApp } from './http/express-app.ts';
 import { healthRoutes } from './http/health.ts';
@@ -23,6 +30,7 @@ import { brandingRoutes } from './http/branding-routes.ts';
 import { connectorModules, type ConnectorConfig, type ConnectorDeps } from './connectors/registry.ts';
 import type { Connector } from './connectors/types.ts';
 import { createMailer, type ClosableMailer } from './mail/index.ts';
+import { AuthenticatorStore } from './mfa/authenticator-store.ts';
 import { createOneTimeIdStore } from './storage/repositories/one-time-ids.ts';
 import { createPasscodeStore } from './storage/repositories/passcodes.ts';
 import { boundedFetch } from './shared/bounded-fetch.ts';
@@ -47,6 +55,11 @@ export interface StartOptions {
   readonly host?: string;
   /** Test harness only: see InteractionDeps.testLogin. */
   readonly testLogin?: boolean;
+  /**
+   * Apply edits of the policy keys live: `true` on file changes and SIGHUP, `'signal'` on SIGHUP
+   * only. Off by default (tests start many Porticos in one process); the server turns it on.
+   */
+  readonly watchConfig?: boolean | 'signal';
 }
 
 export interface RunningPortico {
@@ -60,6 +73,15 @@ export interface RunningPortico {
   /** Invitations and their redemption tickets (the redemption page uses checkTicket / redeem). */
   readonly invitations: InvitationService;
   readonly audit: AuditLog;
+  readonly groups: GroupDirectory;
+  /** Who is assigned to which app (`apps[].assignmentRequired`). */
+  readonly assignments: AppRoleAssignments;
+  /** Users' second factors (authenticator apps, recovery codes). */
+  readonly authenticators: AuthenticatorStore;
+  /** The collaboration policy in force for each tenant (follows live config edits). */
+  readonly policies: PolicySource;
+  /** Reloads, the hash in force, refused edits and edits waiting for a restart. */
+  readonly liveConfig: LiveConfig;
   /** Stops taking requests, lets the ones in flight finish (up to the grace period), closes the store. */
   close(): Promise<void>;
 }
@@ -127,6 +149,7 @@ export async function startPortico(options: StartOptions = {}): Promise<RunningP
     { configHash: config.hash.slice(0, 12), tenants: config.tenants.map((t) => t.id), storage: broker.storage.backend },
     'configuration loaded',
   );
+  const liveConfig = new LiveConfig(config, { configDir, env, logger, clock });
 
   const store = await openStore(broker.storage, logger, clock);
   try {
@@ -138,7 +161,9 @@ export async function startPortico(options: StartOptions = {}): Promise<RunningP
 
   const users = new UserDirectory({ store, clock });
   const keys = new SigningKeyService({ store, clock, encryptionSecret: broker.keys.encryptionSecret });
-  const providers = new TenantProviders({ broker, tenants: config.tenants, store, users, keys, clock, logger });
+  const groups = new GroupDirectory({ store, clock, users });
+  const access: AccessPolicyDeps = { policies: liveConfig, groups, porticoTenants: porticoTenantIssuers(broker.publicUrl, config.tenants.map((t) => t.id)) };
+  const providers = new TenantProviders({ broker, tenants: config.tenants, store, users, keys, clock, logger, mayRefresh: refreshCheck(access, logger) });
   await providers.start();
   providers.watchKeys(broker.keys.rotationCheckSeconds);
 
@@ -158,7 +183,10 @@ export async function startPortico(options: StartOptions = {}): Promise<RunningP
     signIns.set(tenant.id, new TenantSignIn(tenant, connectors, `${broker.publicUrl}/${tenant.id}/v2.0`));
   }
   const flows = new FlowStore({ store, clock, ttlSeconds: broker.tokens.interactionSeconds });
-  const { audit, invitations } = directoryServices(config, { store, clock, users, mailer, logger });
+  const { audit, invitations } = directoryServices(config, { store, clock, users, mailer, logger, policies: liveConfig });
+  const assignments = new AppRoleAssignments({ store, clock, groups, apps: (tenantId) => config.tenants.find((t) => t.id === tenantId)?.apps ?? [] });
+  const signInLog = new SignInLog({ store, clock, retentionDays: auditRetentionDays(config) });
+  const authenticators = new AuthenticatorStore({ store, clock, encryptionSecret: broker.keys.encryptionSecret });
   const graph = await graphApi({
     publicUrl: broker.publicUrl,
     tenants: config.tenants,
@@ -168,8 +196,13 @@ export async function startPortico(options: StartOptions = {}): Promise<RunningP
     users,
     invitations,
     audit,
+    signInLog,
+    groups,
+    assignments,
+    authenticators,
     clock,
     logger,
+    policies: liveConfig,
   });
 
   const https = broker.publicUrl.startsWith('https:');
@@ -187,7 +220,7 @@ export async function startPortico(options: StartOptions = {}): Promise<RunningP
     logger,
     https,
     trustProxy: broker.http.trustProxy,
-    health: healthRoutes({ pingStore: () => store.ping(), configHash: () => config.hash, isDraining: () => draining }),
+    health: healthRoutes({ pingStore: () => store.ping(), configHash: () => liveConfig.hash, isDraining: () => draining, configStatus: () => liveConfig.status() }),
     routers: [
       graph,
       brandingRoutes({ stylesheet: (tenantId, key) => signIns.get(tenantId)?.stylesheet(key) }),
@@ -203,6 +236,10 @@ export async function startPortico(options: StartOptions = {}): Promise<RunningP
           return entry && signIn ? { provider: entry.provider, tenant: entry.tenant, csp: cspByTenant.get(tenantId)!, signIn } : undefined;
         },
         testLogin: options.testLogin ? { users } : undefined,
+        assignments,
+        signInLog,
+        access,
+        authenticators,
         redemption: {
           invitations,
           store,
@@ -251,12 +288,14 @@ export async function startPortico(options: StartOptions = {}): Promise<RunningP
   });
   const address = server.address() as AddressInfo;
   logger.info({ port: address.port, publicUrl: broker.publicUrl, issuers: config.tenants.map((t) => `${broker.publicUrl}/${t.id}/v2.0`) }, 'portico is listening');
+  if (options.watchConfig) liveConfig.start({ files: options.watchConfig === true, signal: true });
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       draining = true;
       providers.stop();
+      await liveConfig.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const grace = setTimeout(() => server.closeAllConnections(), broker.http.shutdownGraceSeconds * 1000);
@@ -270,7 +309,7 @@ export async function startPortico(options: StartOptions = {}): Promise<RunningP
     return closing;
   };
 
-  return { config, url: broker.publicUrl, server, store, users, keys, providers, invitations, audit, close };
+  return { config, url: broker.publicUrl, server, store, users, keys, providers, invitations, audit, groups, assignments, authenticators, policies: liveConfig, liveConfig, close };
 }
 
 
@@ -278,7 +317,7 @@ export async function startPortico(options: StartOptions = {}): Promise<RunningP
 async function runServer(): Promise<void> {
   let running: RunningPortico;
   try {
-    running = await startPortico();
+    running = await startPortico({ watchConfig: true });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`portico: refusing to start, the configuration has errors:\n${error.problems.map((p) => `  ${p}`).join('\n')}\n`);

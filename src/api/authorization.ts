@@ -10,6 +10,13 @@ export const ROLES = {
   readUsers: ['User.Read.All', 'User.ReadWrite.All'],
   writeUsers: ['User.ReadWrite.All'],
   readAudit: ['AuditLog.Read.All'],
+  readGroups: ['Group.Read.All', 'Group.ReadWrite.All'],
+  writeGroups: ['Group.ReadWrite.All'],
+  // As in Graph: reading a user's assignments is reading the user; granting one needs its own role.
+  readAssignments: ['User.Read.All', 'User.ReadWrite.All', 'AppRoleAssignment.ReadWrite.All'],
+  writeAssignments: ['AppRoleAssignment.ReadWrite.All', 'User.ReadWrite.All'],
+  writeGroupAssignments: ['AppRoleAssignment.ReadWrite.All', 'Group.ReadWrite.All'],
+  readPolicy: ['Policy.Read.All'],
 } as const satisfies Record<string, readonly GraphRole[]>;
 
 export const insufficientPrivileges = (): GraphError =>

@@ -1,9 +1,14 @@
 import type { Request } from 'express';
+import type { AppRoleAssignments } from '../directory/app-role-assignments.ts';
 import type { AuditLog } from '../directory/audit.ts';
+import type { SignInLog } from '../directory/sign-in-log.ts';
+import type { GroupDirectory } from '../directory/groups.ts';
 import type { InvitationService } from '../directory/invitations.ts';
 import type { UserDirectory } from '../directory/users.ts';
 import { requestIdOf } from '../http/express-app.ts';
+import type { AuthenticatorStore } from '../mfa/authenticator-store.ts';
 import type { Clock } from '../shared/clock.ts';
+import type { PolicySource } from '../policy/types.ts';
 import type { SkipTokens } from './paging.ts';
 
 /** What the route modules share. */
@@ -13,7 +18,14 @@ export interface ApiContext {
   readonly users: UserDirectory;
   readonly invitations: InvitationService;
   readonly audit: AuditLog;
+  readonly signIns: SignInLog;
+  readonly groups: GroupDirectory;
+  readonly assignments: AppRoleAssignments;
+  /** Second-factor methods (authenticator apps), for the admin list and reset. */
+  readonly authenticators: AuthenticatorStore;
   readonly skipTokens: SkipTokens;
+  /** The collaboration policy in force; without it, the caller's tenant config is read. */
+  readonly policies?: PolicySource;
   readonly clock: Clock;
 }
 

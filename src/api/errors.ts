@@ -55,6 +55,7 @@ const INVITATION_ERRORS: Record<InvitationErrorCode, { status: number; code: Gra
   invitation_not_found: { status: 404, code: 'Request_ResourceNotFound' },
   already_redeemed: { status: 400, code: 'Request_BadRequest' },
   invitation_revoked: { status: 400, code: 'Request_BadRequest' },
+  blocked_by_policy: { status: 403, code: 'Authorization_RequestDenied' },
 };
 
 /** Any error as a Graph error: status, code, and a message that reveals nothing internal. */

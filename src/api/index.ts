@@ -4,19 +4,28 @@
  */
 import { Router, type RequestHandler } from 'express';
 import type { TenantConfig } from '../config/types.ts';
+import type { AppRoleAssignments } from '../directory/app-role-assignments.ts';
 import type { AuditLog } from '../directory/audit.ts';
+import type { SignInLog } from '../directory/sign-in-log.ts';
+import type { GroupDirectory } from '../directory/groups.ts';
 import type { InvitationService } from '../directory/invitations.ts';
 import type { UserDirectory } from '../directory/users.ts';
+import type { AuthenticatorStore } from '../mfa/authenticator-store.ts';
+import type { PolicySource } from '../policy/types.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { DocumentStore } from '../storage/ports.ts';
 import { AccessTokenVerifier, type KeySource } from './access-token.ts';
+import { appRoleAssignmentRoutes } from './app-role-assignments-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
+import { authenticationMethodRoutes } from './authentication-methods-routes.ts';
 import { authenticate } from './authorization.ts';
 import type { ApiContext } from './context.ts';
 import { badRequest, graphErrorHandler } from './errors.ts';
+import { groupRoutes } from './groups-routes.ts';
 import { invitationRoutes } from './invitations-routes.ts';
 import { openApiDocument } from './openapi.ts';
+import { policyRoutes } from './policy-routes.ts';
 import { SkipTokens } from './paging.ts';
 import { userRoutes } from './users-routes.ts';
 
@@ -32,8 +41,14 @@ export interface GraphApiDeps {
   readonly users: UserDirectory;
   readonly invitations: InvitationService;
   readonly audit: AuditLog;
+  readonly signInLog: SignInLog;
+  readonly groups: GroupDirectory;
+  readonly assignments: AppRoleAssignments;
+  readonly authenticators: AuthenticatorStore;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** The collaboration policy in force (live when the config is watched). */
+  readonly policies?: PolicySource;
 }
 
 export const GRAPH_PATH = '/graph/v1.0';
@@ -47,8 +62,13 @@ export async function graphApi(deps: GraphApiDeps): Promise<Router> {
     users: deps.users,
     invitations: deps.invitations,
     audit: deps.audit,
+    signIns: deps.signInLog,
+    groups: deps.groups,
+    assignments: deps.assignments,
+    authenticators: deps.authenticators,
     skipTokens: await SkipTokens.open(deps.store),
     clock: deps.clock,
+    ...(deps.policies ? { policies: deps.policies } : {}),
   };
   const verifier = new AccessTokenVerifier({
     publicUrl: deps.publicUrl,
@@ -68,7 +88,11 @@ export async function graphApi(deps: GraphApiDeps): Promise<Router> {
   api.use(authenticate(verifier));
   api.use(invitationRoutes(context));
   api.use(userRoutes(context));
+  api.use(authenticationMethodRoutes(context));
   api.use(auditRoutes(context));
+  api.use(groupRoutes(context));
+  api.use(appRoleAssignmentRoutes(context));
+  api.use(policyRoutes(context));
   const unknownSegment: RequestHandler = (req) => {
     throw badRequest(`Unsupported request: ${req.method} ${GRAPH_PATH}${req.path}.`);
   };

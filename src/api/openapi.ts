@@ -5,7 +5,22 @@
 import { z } from 'zod';
 import { GRAPH_ROLES } from '../config/invitations.ts';
 import { ROLES } from './authorization.ts';
+import {
+  appRoleAssignmentCollectionSchema,
+  appRoleAssignmentEntitySchema,
+  appRoleAssignmentSchema,
+  createAppRoleAssignmentRequest,
+  createGroupRequest,
+  groupCollectionSchema,
+  groupEntitySchema,
+  groupSchema,
+  memberCollectionSchema,
+  memberOfCollectionSchema,
+  memberReferenceRequest,
+  updateGroupRequest,
+} from './group-shapes.ts';
 import { TOP_DEFAULT, TOP_MAX } from './paging.ts';
+import { explainPolicyRequest, policyExplanationSchema } from './policy-shapes.ts';
 import {
   createInvitationRequest,
   directoryAuditCollectionSchema,
@@ -18,6 +33,8 @@ import {
   userEntitySchema,
   userSchema,
 } from './shapes.ts';
+import { signInCollectionSchema, signInEntitySchema, signInSchema } from './sign-in-shapes.ts';
+import { authenticationMethodCollectionSchema, authenticationMethodSchema } from './authentication-methods-shapes.ts';
 
 type JsonObject = Record<string, unknown>;
 
@@ -68,7 +85,18 @@ const skipTokenParameter: JsonObject = {
 };
 
 export function openApiDocument(baseUrl: string): JsonObject {
-  const requests = componentSchemas({ CreateInvitationRequest: createInvitationRequest, UpdateUserRequest: updateUserRequest }, 'input');
+  const requests = componentSchemas(
+    {
+      CreateInvitationRequest: createInvitationRequest,
+      UpdateUserRequest: updateUserRequest,
+      CreateGroupRequest: createGroupRequest,
+      UpdateGroupRequest: updateGroupRequest,
+      MemberReference: memberReferenceRequest,
+      CreateAppRoleAssignmentRequest: createAppRoleAssignmentRequest,
+      ExplainPolicyRequest: explainPolicyRequest,
+    },
+    'input',
+  );
   const responses = componentSchemas(
     {
       ObjectIdentity: objectIdentitySchema,
@@ -78,6 +106,20 @@ export function openApiDocument(baseUrl: string): JsonObject {
       Invitation: invitationSchema,
       DirectoryAudit: directoryAuditSchema,
       DirectoryAuditCollection: directoryAuditCollectionSchema,
+      SignIn: signInSchema,
+      SignInEntity: signInEntitySchema,
+      SignInCollection: signInCollectionSchema,
+      Group: groupSchema,
+      GroupEntity: groupEntitySchema,
+      GroupCollection: groupCollectionSchema,
+      MemberCollection: memberCollectionSchema,
+      MemberOfCollection: memberOfCollectionSchema,
+      AppRoleAssignment: appRoleAssignmentSchema,
+      AppRoleAssignmentEntity: appRoleAssignmentEntitySchema,
+      AppRoleAssignmentCollection: appRoleAssignmentCollectionSchema,
+      AuthenticationMethod: authenticationMethodSchema,
+      AuthenticationMethodCollection: authenticationMethodCollectionSchema,
+      PolicyExplanation: policyExplanationSchema,
       GraphError: graphErrorSchema,
     },
     'output',
@@ -88,7 +130,7 @@ export function openApiDocument(baseUrl: string): JsonObject {
       title: 'Portico management API',
       version: '1.0',
       description: [
-        "A tenant's directory in Microsoft Graph's names and shapes (v1.0): invitations, users and the directory audit log.",
+        "A tenant's directory in Microsoft Graph's names and shapes (v1.0): invitations, users, the directory audit log and the sign-in log.",
         '',
         "Call it with an access token from the tenant's own token endpoint (`{PUBLIC_URL}/{tenant}/v2.0/token`), obtained by client credentials",
         'with `resource={PUBLIC_URL}/graph` by an app whose `graphRoles` list the roles an operation needs. The token names the tenant.',
@@ -98,7 +140,7 @@ export function openApiDocument(baseUrl: string): JsonObject {
     },
     servers: [{ url: baseUrl }],
     security: [{ bearer: [] }],
-    tags: [{ name: 'invitations' }, { name: 'users' }, { name: 'auditLogs' }],
+    tags: [{ name: 'invitations' }, { name: 'users' }, { name: 'groups' }, { name: 'appRoleAssignments' }, { name: 'auditLogs' }, { name: 'policies' }],
     paths: {
       '/invitations': {
         post: {
@@ -188,6 +230,31 @@ export function openApiDocument(baseUrl: string): JsonObject {
           responses: { '204': { description: 'Deleted.' }, ...ERRORS, ...NOT_FOUND },
         },
       },
+      '/users/{id}/authentication/methods': {
+        get: {
+          tags: ['users'],
+          operationId: 'listAuthenticationMethods',
+          summary: "List a user's authentication methods",
+          description: `${roles(ROLES.readUsers)} The user's authenticator app, if enrolled, as \`#microsoft.graph.softwareOathAuthenticationMethod\`; never its secret.`,
+          parameters: [idParameter('Object id or user principal name (URL-encoded: `#` is `%23`).')],
+          responses: { '200': json(ref('AuthenticationMethodCollection'), 'The methods (none, or the authenticator app).'), ...ERRORS, ...NOT_FOUND },
+        },
+      },
+      '/users/{id}/authentication/softwareOathMethods/{methodId}': {
+        delete: {
+          tags: ['users'],
+          operationId: 'deleteSoftwareOathMethod',
+          summary: "Delete a user's authenticator app",
+          description: `${roles(ROLES.writeUsers)} Deletes the app's secret and the user's recovery codes: the user sets up an app again at the next sign-in that asks for one. Audited as "Admin deleted security info".`,
+          parameters: [
+            idParameter('Object id or user principal name (URL-encoded: `#` is `%23`).'),
+            { name: 'methodId', in: 'path', required: true, description: 'The method id from the list.', schema: { type: 'string' } },
+          ],
+          responses: { '204': { description: 'Deleted.' }, ...ERRORS, ...NOT_FOUND },
+        },
+      },
+      ...groupPaths(),
+      ...appRoleAssignmentPaths(),
       '/auditLogs/directoryAudits': {
         get: {
           tags: ['auditLogs'],
@@ -196,6 +263,47 @@ export function openApiDocument(baseUrl: string): JsonObject {
           description: `${roles(ROLES.readAudit)} Newest first; kept for \`audit.retentionDays\`.`,
           parameters: [topParameter, skipTokenParameter],
           responses: { '200': json(ref('DirectoryAuditCollection'), 'A page of audit entries.'), ...ERRORS },
+        },
+      },
+      '/auditLogs/signIns': {
+        get: {
+          tags: ['auditLogs'],
+          operationId: 'listSignIns',
+          summary: 'List sign-ins',
+          description: `${roles(ROLES.readAudit)} Every interactive sign-in that reached a decision, newest first; kept for \`audit.retentionDays\`.`,
+          parameters: [
+            {
+              name: '$filter',
+              in: 'query',
+              description:
+                "`userId eq '…'`, `appId eq '…'`, `status/errorCode eq N`, `createdDateTime ge 2026-01-31T00:00:00Z` (or `le`), joined with `and`.",
+              schema: { type: 'string' },
+            },
+            topParameter,
+            skipTokenParameter,
+          ],
+          responses: { '200': json(ref('SignInCollection'), 'A page of sign-ins.'), ...ERRORS },
+        },
+      },
+      '/auditLogs/signIns/{id}': {
+        get: {
+          tags: ['auditLogs'],
+          operationId: 'getSignIn',
+          summary: 'Read a sign-in',
+          description: roles(ROLES.readAudit),
+          parameters: [idParameter('Sign-in id.')],
+          responses: { '200': json(ref('SignInEntity'), 'The sign-in.'), ...ERRORS, ...NOT_FOUND },
+        },
+      },
+      '/policies/explain': {
+        post: {
+          tags: ['policies'],
+          operationId: 'explainPolicy',
+          summary: 'Explain what the collaboration policy decides for a user, and why',
+          description: `${roles(ROLES.readPolicy)} The invitation, redemption (for a pending or unknown user) and, with \`app\`, sign-in decisions, each with the trace of every layer and rule. An unknown app or identity provider is a 400 naming the known ones.`,
+          'x-portico-extension': true,
+          requestBody: { required: true, content: { 'application/json': { schema: ref('ExplainPolicyRequest') } } },
+          responses: { '200': json(ref('PolicyExplanation'), 'The decisions and their traces.'), ...ERRORS, ...BODY_ERRORS },
         },
       },
     },
@@ -211,4 +319,136 @@ export function openApiDocument(baseUrl: string): JsonObject {
       },
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Groups, members and app role assignments
+
+function groupPaths(): JsonObject {
+  const groupId = idParameter('Group object id.');
+  return {
+    '/groups': {
+      post: {
+        tags: ['groups'],
+        operationId: 'createGroup',
+        summary: 'Create a security group',
+        description: roles(ROLES.writeGroups),
+        requestBody: { required: true, content: { 'application/json': { schema: ref('CreateGroupRequest') } } },
+        responses: { '201': json(ref('GroupEntity'), 'The group.'), ...ERRORS, ...BODY_ERRORS },
+      },
+      get: {
+        tags: ['groups'],
+        operationId: 'listGroups',
+        summary: 'List groups',
+        description: `${roles(ROLES.readGroups)} \`$select\` is accepted and ignored.`,
+        parameters: [topParameter, skipTokenParameter, { name: '$select', in: 'query', schema: { type: 'string' } }],
+        responses: { '200': json(ref('GroupCollection'), 'A page of groups, oldest first.'), ...ERRORS },
+      },
+    },
+    '/groups/{id}': {
+      parameters: [groupId],
+      get: {
+        tags: ['groups'],
+        operationId: 'getGroup',
+        summary: 'Read a group',
+        description: roles(ROLES.readGroups),
+        responses: { '200': json(ref('GroupEntity'), 'The group.'), ...ERRORS, ...NOT_FOUND },
+      },
+      patch: {
+        tags: ['groups'],
+        operationId: 'updateGroup',
+        summary: 'Update a group',
+        description: roles(ROLES.writeGroups),
+        requestBody: { required: true, content: { 'application/json': { schema: ref('UpdateGroupRequest') } } },
+        responses: { '204': { description: 'Updated.' }, ...ERRORS, ...NOT_FOUND, ...BODY_ERRORS },
+      },
+      delete: {
+        tags: ['groups'],
+        operationId: 'deleteGroup',
+        summary: 'Delete a group',
+        description: `${roles(ROLES.writeGroups)} Removes its memberships and its app role assignments.`,
+        responses: { '204': { description: 'Deleted.' }, ...ERRORS, ...NOT_FOUND },
+      },
+    },
+    '/groups/{id}/members': {
+      get: {
+        tags: ['groups'],
+        operationId: 'listGroupMembers',
+        summary: "List a group's members",
+        description: `${roles(ROLES.readGroups)} Members are users.`,
+        parameters: [groupId, topParameter, skipTokenParameter, { name: '$select', in: 'query', schema: { type: 'string' } }],
+        responses: { '200': json(ref('MemberCollection'), 'A page of members, oldest user first.'), ...ERRORS, ...NOT_FOUND },
+      },
+    },
+    '/groups/{id}/members/$ref': {
+      post: {
+        tags: ['groups'],
+        operationId: 'addGroupMember',
+        summary: 'Add a user to a group',
+        description: `${roles(ROLES.writeGroups)} A user who is already a member is refused with 400 \`Request_BadRequest\` ("One or more added object references already exist").`,
+        parameters: [groupId],
+        requestBody: { required: true, content: { 'application/json': { schema: ref('MemberReference') } } },
+        responses: { '204': { description: 'Added.' }, ...ERRORS, ...NOT_FOUND, ...BODY_ERRORS },
+      },
+    },
+    '/groups/{id}/members/{memberId}/$ref': {
+      delete: {
+        tags: ['groups'],
+        operationId: 'removeGroupMember',
+        summary: 'Remove a user from a group',
+        description: roles(ROLES.writeGroups),
+        parameters: [groupId, { name: 'memberId', in: 'path', required: true, description: 'User object id.', schema: { type: 'string' } }],
+        responses: { '204': { description: 'Removed.' }, ...ERRORS, ...NOT_FOUND },
+      },
+    },
+    '/users/{id}/memberOf': {
+      get: {
+        tags: ['users', 'groups'],
+        operationId: 'listUserMemberOf',
+        summary: 'List the groups a user is a direct member of',
+        description: roles(ROLES.readGroups),
+        parameters: [idParameter('Object id or user principal name.'), { name: '$select', in: 'query', schema: { type: 'string' } }],
+        responses: { '200': json(ref('MemberOfCollection'), 'The groups, oldest first.'), ...ERRORS, ...NOT_FOUND },
+      },
+    },
+  };
+}
+
+function appRoleAssignmentPaths(): JsonObject {
+  const forKind = (segment: 'users' | 'groups', read: readonly string[], write: readonly string[]): JsonObject => {
+    const noun = segment === 'users' ? 'user' : 'group';
+    const Noun = segment === 'users' ? 'User' : 'Group';
+    const principal = idParameter(segment === 'users' ? 'Object id or user principal name.' : 'Group object id.');
+    return {
+      [`/${segment}/{id}/appRoleAssignments`]: {
+        parameters: [principal],
+        get: {
+          tags: ['appRoleAssignments'],
+          operationId: `list${Noun}AppRoleAssignments`,
+          summary: `List the apps a ${noun} is assigned to`,
+          description: roles(read),
+          responses: { '200': json(ref('AppRoleAssignmentCollection'), 'The assignments, oldest first.'), ...ERRORS, ...NOT_FOUND },
+        },
+        post: {
+          tags: ['appRoleAssignments'],
+          operationId: `create${Noun}AppRoleAssignment`,
+          summary: `Assign a ${noun} to an app`,
+          description: `${roles(write)} \`resourceId\` is the app's client id; an unknown app, a role other than default access, or a second assignment to the same app is refused with 400.`,
+          requestBody: { required: true, content: { 'application/json': { schema: ref('CreateAppRoleAssignmentRequest') } } },
+          responses: { '201': json(ref('AppRoleAssignmentEntity'), 'The assignment.'), ...ERRORS, ...NOT_FOUND, ...BODY_ERRORS },
+        },
+      },
+      [`/${segment}/{id}/appRoleAssignments/{assignmentId}`]: {
+        delete: {
+          tags: ['appRoleAssignments'],
+          operationId: `delete${Noun}AppRoleAssignment`,
+          summary: `Remove an assignment of a ${noun}`,
+          description: roles(write),
+          parameters: [principal, { name: 'assignmentId', in: 'path', required: true, description: 'Assignment id.', schema: { type: 'string' } }],
+          responses: { '204': { description: 'Removed.' }, ...ERRORS, ...NOT_FOUND },
+        },
+      },
+    };
+  };
+  return { ...forKind('users', ROLES.readAssignments, ROLES.writeAssignments), ...forKind('groups', ROLES.readGroups, ROLES.writeGroupAssignments) };
 }

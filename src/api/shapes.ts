@@ -161,7 +161,7 @@ export const directoryAuditSchema = z.strictObject({
     z.strictObject({
       id: z.string(),
       displayName: z.string().nullable(),
-      type: z.enum(['User', 'Invitation']),
+      type: z.enum(['User', 'Invitation', 'Group', 'ServicePrincipal']),
       userPrincipalName: z.string().nullable(),
       modifiedProperties: z.array(modifiedPropertySchema),
     }),

@@ -82,6 +82,9 @@ export function userRoutes(context: ApiContext): Router {
     // Links die before the user does, so no redemption can complete for a user being deleted.
     const revoked = await context.invitations.revokeAllForUser(caller.tenant.id, user.id);
     await users.delete(caller.tenant.id, user.id);
+    // One added in a race with this delete is harmless: both are only ever read for users that exist.
+    await context.groups.removeUserEverywhere(caller.tenant.id, user.id);
+    await context.assignments.removeAllFor(caller.tenant.id, user.id);
     await context.audit.record(caller.tenant.id, {
       activity: 'deleteUser',
       actor: caller.actor,

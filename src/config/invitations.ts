@@ -4,10 +4,23 @@
  */
 import { z } from 'zod';
 import { PLACEHOLDERS, templateProblem } from '../mail/templates/placeholders.ts';
+import type { PorticoConfig } from './types.ts';
 
 /** Microsoft Graph's application permissions, by the names Entra scripts already use. */
-export const GRAPH_ROLES = ['User.Invite.All', 'User.ReadWrite.All', 'User.Read.All', 'AuditLog.Read.All'] as const;
-export const graphRoleSchema = z.enum(GRAPH_ROLES);
+export const GRAPH_ROLES = [
+  'User.Invite.All',
+  'User.ReadWrite.All',
+  'User.Read.All',
+  'AuditLog.Read.All',
+  'Group.Read.All',
+  'Group.ReadWrite.All',
+  'AppRoleAssignment.ReadWrite.All',
+  'Policy.Read.All',
+] as const;
+export const graphRoleSchema = z.enum(GRAPH_ROLES).meta({
+  description:
+    '`User.Invite.All`: invite guests. `User.Read.All` / `User.ReadWrite.All`: read / also change and delete users. `AuditLog.Read.All`: read the audit and sign-in logs. `Group.Read.All` / `Group.ReadWrite.All`: read / also manage groups. `AppRoleAssignment.ReadWrite.All`: assign apps. `Policy.Read.All`: ask what the collaboration policy decides for a user, and why (`POST /policies/explain`).',
+});
 
 export const TICKET_DAYS_MAX = 90;
 export const AUDIT_RETENTION_DAYS_MAX = 3650;
@@ -67,13 +80,19 @@ export const invitationsSchema = z.strictObject({
 
 export const tenantAuditSchema = z.strictObject({
   retentionDays: z.int().min(1).max(AUDIT_RETENTION_DAYS_MAX).optional().meta({
-    description: 'Days directory audit entries of this tenant are kept.',
+    description: 'Days directory audit and sign-in log entries of this tenant are kept.',
     defaultText: '`audit.retentionDays` of portico.yaml',
   }),
 });
 
 export const brokerAuditSchema = z.strictObject({
   retentionDays: z.int().min(1).max(AUDIT_RETENTION_DAYS_MAX).default(30).meta({
-    description: 'Days directory audit entries (invitations, redemptions, user changes) are kept; tenants may override it.',
+    description: 'Days directory audit entries (invitations, redemptions, user changes) and sign-in log entries are kept; tenants may override it.',
   }),
 });
+
+/** Days a tenant's directory audit and sign-in log entries are kept: its own setting, else the broker's. */
+export const auditRetentionDays =
+  (config: Pick<PorticoConfig, 'broker' | 'tenants'>) =>
+  (tenantId: string): number =>
+    config.tenants.find((tenant) => tenant.id === tenantId)?.audit.retentionDays ?? config.broker.audit.retentionDays;

@@ -104,6 +104,7 @@ export async function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.e
     tenants.push({ source, base, file: checkTenant(source, base) });
   }
   checkDomainsAcrossTenants(tenants);
+  checkPartnerTenants(tenants);
 
   const problems = [
     ...folderProblems,
@@ -306,6 +307,20 @@ function checkDomainsAcrossTenants(tenants: { source: SourceFile; base: string }
       mine.add(key);
     });
     for (const key of mine) if (!owners.has(key)) owners.set(key, { tenant, display: source.display });
+  }
+}
+
+/** `crossTenantAccess.partners[].tenant` must name another tenant of this deployment. */
+function checkPartnerTenants(tenants: { source: SourceFile; base: string }[]): void {
+  const ids = tenants.map(({ base }) => base);
+  for (const { source } of tenants) {
+    if (!source.parsed || !isRecord(source.data) || !isRecord(source.data['crossTenantAccess'])) continue;
+    const partners = source.data['crossTenantAccess']['partners'];
+    if (!Array.isArray(partners)) continue;
+    partners.forEach((entry: unknown, index) => {
+      if (!isRecord(entry) || typeof entry['tenant'] !== 'string' || ids.includes(entry['tenant'])) return;
+      source.issues.push({ path: ['crossTenantAccess', 'partners', index, 'tenant'], message: `unknown tenant '${entry['tenant']}' (known: ${ids.join(', ')})` });
+    });
   }
 }
 

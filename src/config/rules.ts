@@ -7,6 +7,7 @@
 import type { Issue } from './messages.ts';
 import { isRecord, type PathSegment } from './schema-walk.ts';
 import { originProblem, redirectUriProblem, type AppTypeName } from './schema.ts';
+import { policyRules } from './policy-rules.ts';
 import { signInRules } from './sign-in-rules.ts';
 
 const APP_TYPES: readonly string[] = ['web', 'spa', 'native', 'daemon'];
@@ -73,6 +74,7 @@ export function tenantRules(raw: unknown): Issue[] {
   });
 
   signInRules(raw, issues);
+  policyRules(raw, issues);
   return issues;
 }
 
@@ -84,6 +86,9 @@ function appRules(app: Record<string, unknown>, at: PathSegment[], knownApis: st
 
   if (type === 'daemon' && app['selfServiceSignUp'] === true) {
     add(['selfServiceSignUp'], 'not allowed for daemon apps (they sign in no users)');
+  }
+  if (type === 'daemon' && app['assignmentRequired'] === true) {
+    add(['assignmentRequired'], 'not allowed for daemon apps (they sign in no users)');
   }
 
   if (type === 'web' || type === 'daemon') {

@@ -17,6 +17,7 @@ import { z } from 'zod';
 import { brandingSchema } from './branding.ts';
 import { HTTPS_ONLY, checked, domainProblem, isLoopbackHost, publicUrlProblem, slug } from './primitives.ts';
 import { brokerAuditSchema, graphRoleSchema, invitationsSchema, tenantAuditSchema } from './invitations.ts';
+import { conditionalAccessPolicySchema, crossTenantAccessSchema, externalCollaborationSchema } from './policy.ts';
 import { emailOneTimePasscodeSchema, identityProviderSchema, partnerSchema, signInSchema } from './sign-in.ts';
 
 export { isLoopbackHost, publicUrlProblem, SLUG } from './primitives.ts';
@@ -350,6 +351,10 @@ export const appSchema = z.strictObject({
     description:
       'false: only guests already in the directory (invited, or members) may sign in to this app. true: the first sign-in of someone unknown creates the guest. Not allowed for daemon apps, which sign in no one.',
   }),
+  assignmentRequired: z.boolean().default(false).meta({
+    description:
+      'Only guests assigned to the app — directly or through a group, via /users/{id}/appRoleAssignments — may sign in; others see a page saying they have not been given access. Not allowed for daemon apps, which sign in no one.',
+  }),
   graphRoles: z.array(graphRoleSchema).default([]).meta({
     description:
       "App roles on the tenant's management API (`{publicUrl}/graph/v1.0`), carried as `roles` in the access tokens the app gets by client credentials with `resource={publicUrl}/graph`. Only for `daemon` apps and `web` apps that use client_credentials.",
@@ -380,4 +385,13 @@ export const tenantFileSchema = z.strictObject({
   apps: z.array(appSchema).default([]).meta({ description: 'OIDC clients (apps) of the tenant.' }),
   invitations: invitationsSchema.prefault({}).meta({ description: 'Guest invitations: how long links live, and the mails.' }),
   audit: tenantAuditSchema.prefault({}).meta({ description: "This tenant's directory audit log." }),
+  crossTenantAccess: crossTenantAccessSchema.prefault({}).meta({
+    description: 'Cross-tenant access settings: which partner organisations may collaborate, with whom and in which apps, and which of their claims are trusted. Applied live.',
+  }),
+  externalCollaboration: externalCollaborationSchema.prefault({}).meta({
+    description: 'External collaboration settings: who may invite, which domains, what guests may read. Applied live.',
+  }),
+  conditionalAccess: z.array(conditionalAccessPolicySchema).default([]).meta({
+    description: 'Conditional access policies, all of which apply together (the most restrictive wins). Applied live.',
+  }),
 });

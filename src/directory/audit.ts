@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../shared/clock.ts';
 import type { DocumentStore } from '../storage/ports.ts';
+import { TenantLog } from './tenant-log.ts';
 
 /** Who acted: an app (by client credentials) or a signed-in user. */
 export type Actor =
@@ -27,6 +28,16 @@ export const ACTIVITIES = {
   resetRedemption: { name: 'Reset redemption status of external user', category: 'UserManagement', service: 'Invited Users', operation: 'Update' },
   updateUser: { name: 'Update user', category: 'UserManagement', service: 'Core Directory', operation: 'Update' },
   deleteUser: { name: 'Delete user', category: 'UserManagement', service: 'Core Directory', operation: 'Delete' },
+  deleteSecurityInfo: { name: 'Admin deleted security info', category: 'UserManagement', service: 'Authentication Methods', operation: 'Delete' },
+  addGroup: { name: 'Add group', category: 'GroupManagement', service: 'Core Directory', operation: 'Add' },
+  updateGroup: { name: 'Update group', category: 'GroupManagement', service: 'Core Directory', operation: 'Update' },
+  deleteGroup: { name: 'Delete group', category: 'GroupManagement', service: 'Core Directory', operation: 'Delete' },
+  addMember: { name: 'Add member to group', category: 'GroupManagement', service: 'Core Directory', operation: 'Assign' },
+  removeMember: { name: 'Remove member from group', category: 'GroupManagement', service: 'Core Directory', operation: 'Unassign' },
+  addUserAssignment: { name: 'Add app role assignment to user', category: 'ApplicationManagement', service: 'Core Directory', operation: 'Assign' },
+  removeUserAssignment: { name: 'Remove app role assignment from user', category: 'ApplicationManagement', service: 'Core Directory', operation: 'Unassign' },
+  addGroupAssignment: { name: 'Add app role assignment to group', category: 'ApplicationManagement', service: 'Core Directory', operation: 'Assign' },
+  removeGroupAssignment: { name: 'Remove app role assignment from group', category: 'ApplicationManagement', service: 'Core Directory', operation: 'Unassign' },
 } as const;
 
 export type Activity = keyof typeof ACTIVITIES;
@@ -41,7 +52,7 @@ export interface ModifiedProperty {
 export interface TargetResource {
   readonly id: string;
   readonly displayName: string | null;
-  readonly type: 'User' | 'Invitation';
+  readonly type: 'User' | 'Invitation' | 'Group' | 'ServicePrincipal';
   readonly userPrincipalName: string | null;
   readonly modifiedProperties: readonly ModifiedProperty[];
 }
@@ -75,16 +86,7 @@ export interface AuditEvent {
   readonly details?: Readonly<Record<string, string>>;
 }
 
-interface StoredAudit extends DirectoryAudit {
-  readonly tenantId: string;
-  /** Time, then this process's sequence: entries of one millisecond keep the order they were made in. */
-  readonly order: string;
-}
-
-let sequence = 0;
-
 const COLLECTION = 'directory-audits';
-const DAY_SECONDS = 24 * 3600;
 
 export const userTarget = (
   user: { readonly id: string; readonly displayName: string; readonly userPrincipalName: string },
@@ -93,6 +95,23 @@ export const userTarget = (
 
 export const invitationTarget = (id: string): TargetResource => ({ id, displayName: null, type: 'Invitation', userPrincipalName: null, modifiedProperties: [] });
 
+export const groupTarget = (group: { readonly id: string; readonly displayName: string }, modifiedProperties: readonly ModifiedProperty[] = []): TargetResource => ({
+  id: group.id,
+  displayName: group.displayName,
+  type: 'Group',
+  userPrincipalName: null,
+  modifiedProperties,
+});
+
+/** An app of the tenant, as Entra names the object an assignment is to. */
+export const appTarget = (app: { readonly id: string; readonly name: string }): TargetResource => ({
+  id: app.id,
+  displayName: app.name,
+  type: 'ServicePrincipal',
+  userPrincipalName: null,
+  modifiedProperties: [],
+});
+
 export const changed = (displayName: string, oldValue: unknown, newValue: unknown): ModifiedProperty => ({
   displayName,
   oldValue: oldValue === undefined ? null : JSON.stringify(oldValue),
@@ -100,14 +119,12 @@ export const changed = (displayName: string, oldValue: unknown, newValue: unknow
 });
 
 export class AuditLog {
-  readonly #store: DocumentStore;
+  readonly #log: TenantLog<DirectoryAudit>;
   readonly #clock: Clock;
-  readonly #retentionDays: (tenantId: string) => number;
 
   constructor(options: { store: DocumentStore; clock: Clock; retentionDays: (tenantId: string) => number }) {
-    this.#store = options.store;
+    this.#log = new TenantLog({ store: options.store, collection: COLLECTION, retentionDays: options.retentionDays });
     this.#clock = options.clock;
-    this.#retentionDays = options.retentionDays;
   }
 
   async record(tenantId: string, event: AuditEvent): Promise<DirectoryAudit> {
@@ -130,12 +147,7 @@ export class AuditLog {
       targetResources: event.targets,
       additionalDetails: Object.entries(event.details ?? {}).map(([key, value]) => ({ key, value })),
     };
-    sequence += 1;
-    const stored: StoredAudit = { ...entry, tenantId, order: `${entry.activityDateTime}#${String(sequence).padStart(12, '0')}` };
-    await this.#store.create(COLLECTION, entry.id, stored, {
-      ttlSeconds: this.#retentionDays(tenantId) * DAY_SECONDS,
-      tags: [`tenant:${tenantId}`],
-    });
+    await this.#log.append(tenantId, entry, entry.activityDateTime);
     return entry;
   }
 
@@ -144,16 +156,6 @@ export class AuditLog {
    * of the previous page: a position in the log, so entries added meanwhile do not shift pages.
    */
   async list(tenantId: string, page: { readonly top: number; readonly after?: string }): Promise<{ entries: DirectoryAudit[]; next?: string }> {
-    const records = await this.#store.listByTag<StoredAudit>(COLLECTION, `tenant:${tenantId}`);
-    const keyOf = (entry: StoredAudit): string => `${entry.order}|${entry.id}`;
-    const sorted = records.map(({ value }) => value).sort((a, b) => keyOf(b).localeCompare(keyOf(a)));
-    const after = page.after;
-    const rest = after === undefined ? sorted : sorted.filter((entry) => keyOf(entry) < after);
-    const taken = rest.slice(0, page.top);
-    const last = taken.at(-1);
-    return {
-      entries: taken.map(({ tenantId: _tenantId, order: _order, ...entry }) => entry),
-      ...(rest.length > taken.length && last ? { next: keyOf(last) } : {}),
-    };
+    return this.#log.page(tenantId, page);
   }
 }

@@ -20,6 +20,7 @@ import { newObjectId, newSecretToken } from '../shared/ids.ts';
 import type { Logger } from '../shared/logger.ts';
 import { AlreadyExistsError, NotFoundError } from '../storage/errors.ts';
 import type { DocumentStore } from '../storage/ports.ts';
+import { decideInvitation, decideRedemption, staticPolicySource, subjectOf, type Decision, type HomeOrganisation, type Inviter, type PolicySource } from '../policy/index.ts';
 import { AuditLog, changed, invitationTarget, userTarget, type Actor } from './audit.ts';
 import { guestUserPrincipalName, type User, type UserDirectory, type UserType } from './users.ts';
 
@@ -63,8 +64,11 @@ export type TicketCheck = { readonly ok: true; readonly invitation: Invitation }
 
 export type Redemption =
   | { readonly ok: true; readonly invitation: Invitation; readonly user: User }
-  /** `other-user`: the ticket belongs to another user's invitation; nothing was consumed. */
-  | { readonly ok: false; readonly reason: TicketProblem | 'other-user' };
+  /**
+   * `other-user`: the ticket belongs to another user's invitation; `blocked_by_policy`: collaboration
+   * policy no longer allows the guest in. Nothing was consumed.
+   */
+  | { readonly ok: false; readonly reason: TicketProblem | 'other-user' | 'blocked_by_policy' };
 
 export interface InviteInput {
   readonly tenantId: string;
@@ -96,13 +100,15 @@ export type InvitationErrorCode =
   | 'email_taken'
   | 'invitation_not_found'
   | 'already_redeemed'
-  | 'invitation_revoked';
+  | 'invitation_revoked'
+  | 'blocked_by_policy';
 
 /** A refused invitation operation; `message` is safe to show to the API caller. */
 export class InvitationError extends PorticoError {
   declare readonly code: InvitationErrorCode;
   constructor(code: InvitationErrorCode, message: string) {
-    super(code, message, { status: code === 'invitation_not_found' || code === 'user_not_found' || code === 'unknown_tenant' ? 404 : 400, expose: true });
+    const status = code === 'invitation_not_found' || code === 'user_not_found' || code === 'unknown_tenant' ? 404 : code === 'blocked_by_policy' ? 403 : 400;
+    super(code, message, { status, expose: true });
   }
 }
 
@@ -115,6 +121,8 @@ export interface InvitationServiceDeps {
   readonly logger: Logger;
   readonly publicUrl: string;
   readonly tenant: (tenantId: string) => TenantConfig | undefined;
+  /** Collaboration policy: who may invite whom, and whether a pending invitation may still be redeemed. */
+  readonly policies?: PolicySource;
 }
 
 const INVITATIONS = 'invitations';
@@ -155,6 +163,7 @@ export class InvitationService {
     const tenant = this.#tenant(input.tenantId);
     const email = normaliseEmail(input.email);
     if (!email) throw new InvitationError('invalid_email', `'${input.email}' is not a valid email address`);
+    await this.#checkInvitationPolicy(tenant, email, input);
     const user =
       input.resetRedemptionOf === undefined
         ? await this.#guestFor(tenant, email, input)
@@ -299,26 +308,34 @@ export class InvitationService {
    * invited user Accepted. `userId` is who the redemption flow signed in: it must be the invited
    * user, whose identity the flow has linked.
    */
-  async redeem(tenantId: string, token: string, userId: string, context: { readonly correlationId: string }): Promise<Redemption> {
+  async redeem(
+    tenantId: string,
+    token: string,
+    userId: string,
+    context: { readonly correlationId: string; readonly home?: HomeOrganisation },
+  ): Promise<Redemption> {
     const check = await this.checkTicket(tenantId, token);
     const user = await this.#deps.users.get(tenantId, userId);
     const actor: Actor = user
       ? { kind: 'user', id: user.id, displayName: user.displayName, userPrincipalName: user.userPrincipalName }
       : { kind: 'user', id: userId, displayName: '' };
-    const refuse = async (reason: TicketProblem | 'other-user', invitationId?: string): Promise<Redemption> => {
+    const refuse = async (reason: TicketProblem | 'other-user' | 'blocked_by_policy', invitationId?: string, decision?: Decision): Promise<Redemption> => {
       await this.#deps.audit.record(tenantId, {
         activity: 'redeem',
         actor,
         correlationId: context.correlationId,
         result: 'failure',
-        resultReason: REFUSALS[reason],
+        resultReason: decision?.denial ? `${REFUSALS[reason]} ${decision.denial.reason} (${decision.denial.rule})` : REFUSALS[reason],
         targets: [...(user ? [userTarget(user)] : []), ...(invitationId ? [invitationTarget(invitationId)] : [])],
+        ...(decision ? { details: { policyTrace: JSON.stringify(decision.trace) } } : {}),
       });
       return { ok: false, reason };
     };
     if (!check.ok) return refuse(check.reason);
     const { invitation } = check;
     if (!user || invitation.userId !== userId) return refuse('other-user', invitation.id);
+    const decision = this.redemptionDecision(tenantId, user, context.home);
+    if (decision?.effect === 'deny') return refuse('blocked_by_policy', invitation.id, decision);
     const lost = await this.#endTicket(invitation.ticketId, 'used');
     if (lost !== undefined) return refuse(lost, invitation.id);
     const redeemedDateTime = new Date(this.#deps.clock.now()).toISOString();
@@ -342,9 +359,22 @@ export class InvitationService {
    * and accepted. Their pending invitations are completed (the links stop working, as used) and
    * the guest is Accepted.
    */
-  async acceptWithoutTicket(tenantId: string, userId: string, context: { readonly correlationId: string }): Promise<void> {
+  async acceptWithoutTicket(tenantId: string, userId: string, context: { readonly correlationId: string; readonly home?: HomeOrganisation }): Promise<void> {
     const user = await this.#deps.users.get(tenantId, userId);
     if (!user) throw new InvitationError('user_not_found', `user '${userId}' does not exist`);
+    const decision = this.redemptionDecision(tenantId, user, context.home);
+    if (decision?.effect === 'deny') {
+      await this.#deps.audit.record(tenantId, {
+        activity: 'redeem',
+        actor: { kind: 'user', id: user.id, displayName: user.displayName, userPrincipalName: user.userPrincipalName },
+        correlationId: context.correlationId,
+        result: 'failure',
+        resultReason: `${REFUSALS.blocked_by_policy} ${decision.denial!.reason} (${decision.denial!.rule})`,
+        targets: [userTarget(user)],
+        details: { redemption: 'just-in-time', policyTrace: JSON.stringify(decision.trace) },
+      });
+      throw new InvitationError('blocked_by_policy', `${REFUSALS.blocked_by_policy} ${decision.denial!.reason}`);
+    }
     const completed: string[] = [];
     const redeemedDateTime = new Date(this.#deps.clock.now()).toISOString();
     for (const invitation of await this.listForUser(tenantId, userId)) {
@@ -367,7 +397,46 @@ export class InvitationService {
     });
   }
 
+  /**
+   * Collaboration policy on redeeming `user`'s invitation now: the settings may have changed
+   * since it was sent (a domain blocked meanwhile refuses). `home` is what the sign-in showed of
+   * the guest's organisation. Undefined when no policy is configured for the service.
+   */
+  redemptionDecision(tenantId: string, user: User, home: HomeOrganisation = {}): Decision | undefined {
+    const policy = this.#deps.policies?.policyFor(tenantId);
+    if (!policy || !user.mail) return undefined;
+    const email = user.mail;
+    const subject = subjectOf(policy, { home: { emailDomain: domainOf(email), ...home }, userType: user.userType, userIds: [user.id, email], email });
+    return decideRedemption(policy, { ...subject, email });
+  }
+
   // -------------------------------------------------------------------------------------------
+
+  /** Refuses (with an audit entry holding the policy trace) what collaboration policy does not allow. */
+  async #checkInvitationPolicy(tenant: TenantConfig, email: string, input: InviteInput): Promise<void> {
+    const policy = this.#deps.policies?.policyFor(tenant.id);
+    if (!policy) return;
+    const subject = subjectOf(policy, {
+      home: { emailDomain: domainOf(email) },
+      userType: input.userType ?? 'Guest',
+      userIds: [email, input.resetRedemptionOf],
+      email,
+    });
+    const decision = decideInvitation(policy, inviterOf(input.invitedBy), { ...subject, email });
+    if (decision.effect !== 'deny') return;
+    const reason = `${decision.denial!.reason} (${decision.denial!.rule})`;
+    this.#deps.logger.info({ tenant: tenant.id, requestId: input.correlationId, rule: decision.denial!.rule }, 'invitation refused by policy');
+    await this.#deps.audit.record(tenant.id, {
+      activity: input.resetRedemptionOf === undefined ? 'invite' : 'resetRedemption',
+      actor: input.invitedBy,
+      correlationId: input.correlationId,
+      result: 'failure',
+      resultReason: `Collaboration policy does not allow this invitation: ${reason}.`,
+      targets: [],
+      details: { invitedDomain: domainOf(email), policyTrace: JSON.stringify(decision.trace) },
+    });
+    throw new InvitationError('blocked_by_policy', `Collaboration policy does not allow inviting ${email}: ${reason}.`);
+  }
 
   #tenant(tenantId: string): TenantConfig {
     const tenant = this.#deps.tenant(tenantId);
@@ -553,18 +622,37 @@ export class InvitationService {
   }
 }
 
-const REFUSALS: Record<TicketProblem | 'other-user', string> = {
+const REFUSALS: Record<TicketProblem | 'other-user' | 'blocked_by_policy', string> = {
   expired: 'The invitation link has expired.',
   revoked: 'The invitation link was revoked or replaced by a newer one.',
   used: 'The invitation link has already been used.',
   unknown: 'The invitation link is not valid.',
   'other-user': 'The invitation was issued to another user.',
+  blocked_by_policy: "The organisation's collaboration settings no longer allow this guest in.",
 };
+
+const domainOf = (email: string): string => email.slice(email.lastIndexOf('@') + 1).toLowerCase();
+
+/**
+ * Apps reach the invitations API only with `User.Invite.All` and the CLI is run by operators:
+ * both invite as admins. Signed-in users invite as what they are.
+ */
+function inviterOf(actor: Actor): Inviter {
+  return actor.kind === 'app' ? { kind: 'admin', id: actor.appId } : { kind: 'member', id: actor.id };
+}
 
 /** The audit log and the invitation service on a store: the server and the CLI build them alike. */
 export function directoryServices(
   config: PorticoConfig,
-  deps: { readonly store: DocumentStore; readonly clock: Clock; readonly users: UserDirectory; readonly mailer: Mailer; readonly logger: Logger },
+  deps: {
+    readonly store: DocumentStore;
+    readonly clock: Clock;
+    readonly users: UserDirectory;
+    readonly mailer: Mailer;
+    readonly logger: Logger;
+    /** The policy in force; the config's own when not given (the CLI). */
+    readonly policies?: PolicySource;
+  },
 ): { audit: AuditLog; invitations: InvitationService } {
   const tenants = new Map(config.tenants.map((tenant) => [tenant.id, tenant]));
   const audit = new AuditLog({
@@ -572,6 +660,12 @@ export function directoryServices(
     clock: deps.clock,
     retentionDays: (tenantId) => tenants.get(tenantId)?.audit.retentionDays ?? config.broker.audit.retentionDays,
   });
-  const invitations = new InvitationService({ ...deps, audit, publicUrl: config.broker.publicUrl, tenant: (tenantId) => tenants.get(tenantId) });
+  const invitations = new InvitationService({
+    ...deps,
+    audit,
+    publicUrl: config.broker.publicUrl,
+    tenant: (tenantId) => tenants.get(tenantId),
+    policies: deps.policies ?? staticPolicySource(config.tenants),
+  });
   return { audit, invitations };
 }

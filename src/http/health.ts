@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import type { ConfigStatus } from '../config/live-config.ts';
 import { errorMessage } from '../shared/errors.ts';
 
 export interface HealthDeps {
@@ -6,6 +7,8 @@ export interface HealthDeps {
   readonly pingStore: () => Promise<void>;
   readonly configHash: () => string;
   readonly isDraining: () => boolean;
+  /** Live config: the hash in force, a refused reload, edits waiting for a restart. */
+  readonly configStatus?: () => ConfigStatus;
 }
 
 /**
@@ -29,7 +32,10 @@ export function healthRoutes(deps: HealthDeps): Router {
     }
     if (deps.isDraining()) checks['shutdown'] = { status: 'failing', detail: 'shutting down' };
     const ready = Object.values(checks).every((c) => c.status === 'ok');
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
+    // A refused reload leaves the previous, valid config in force: reported here, never unready.
+    const live = deps.configStatus?.();
+    const config = live ? { config: { ...live, hash: live.hash.slice(0, 12) } } : {};
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks, ...config });
   });
   return router;
 }

@@ -22,7 +22,9 @@ export type FlowStep =
   /** The upstream identified the guest: waiting to be mapped to a user and resumed. */
   | 'identified'
   /** An invited guest is signed in upstream: waiting for them to accept the invitation. */
-  | 'consent';
+  | 'consent'
+  /** Conditional access wants MFA that the upstream did not give (or is not trusted for): Portico's own second factor. */
+  | 'mfa';
 
 export interface SignInFlow {
   readonly uid: string;
@@ -42,6 +44,10 @@ export interface SignInFlow {
   readonly identity?: UpstreamIdentity;
   /** The user who is asked to accept an invitation (step `consent`). */
   readonly consentUserId?: string;
+  /** The user who must pass Portico's second factor (step `mfa`). */
+  readonly mfaUserId?: string;
+  /** Portico's second factor was passed in this flow: it counts as MFA from then on. */
+  readonly porticoMfa?: boolean;
   readonly hints: {
     readonly loginHint?: string;
     readonly domainHint?: string;
@@ -70,7 +76,9 @@ const ALLOWED: Record<string, readonly FlowStep[]> = {
   awaitCode: ['identify', 'choose', 'upstream', 'code'],
   identified: ['upstream', 'code'],
   askConsent: ['identified'],
-  restart: ['identify', 'choose', 'upstream', 'code', 'identified', 'consent'],
+  requireMfa: ['identified'],
+  mfaPassed: ['mfa'],
+  restart: ['identify', 'choose', 'upstream', 'code', 'identified', 'consent', 'mfa'],
 };
 
 export class FlowStore {
@@ -156,10 +164,22 @@ export class FlowStore {
     return this.#transition(uid, 'askConsent', (flow) => ({ ...flow, step: 'consent', consentUserId: userId }));
   }
 
+  requireMfa(uid: string, userId: string): Promise<SignInFlow> {
+    return this.#transition(uid, 'requireMfa', (flow) => ({ ...flow, step: 'mfa', mfaUserId: userId }));
+  }
+
+  /** The second factor was passed: back to `identified`, where the sign-in is decided again, now with MFA. */
+  mfaPassed(uid: string): Promise<SignInFlow> {
+    return this.#transition(uid, 'mfaPassed', (flow) => {
+      const { mfaUserId: _user, ...rest } = flow;
+      return { ...rest, step: 'identified', porticoMfa: true };
+    });
+  }
+
   /** "Try another way": back to the email step, forgetting the upstream attempt. */
   restart(uid: string): Promise<SignInFlow> {
     return this.#transition(uid, 'restart', (flow) => {
-      const { identity: _identity, candidates: _candidates, consentUserId: _consent, ...rest } = withoutUpstream(flow);
+      const { identity: _identity, candidates: _candidates, consentUserId: _consent, mfaUserId: _mfa, porticoMfa: _passed, ...rest } = withoutUpstream(flow);
       return { ...rest, step: 'identify' };
     });
   }

@@ -12,6 +12,7 @@ import { html } from '../ui/html.ts';
 import { renderPage, type PageBranding } from '../ui/layout.ts';
 import { format, messagesFor, type MessageKey } from '../ui/messages.ts';
 import { objectIdentityOf } from './guest-resolution.ts';
+import type { Decision, HomeOrganisation } from '../policy/index.ts';
 
 /** The client id of Portico's own redemption "app": reserved, no tenant app may use it. */
 export const REDEMPTION_CLIENT_ID = 'portico-redeem';
@@ -34,11 +35,15 @@ export interface RedemptionPort {
     tenantId: string,
     token: string,
     userId: string,
-    context: { correlationId: string },
-  ): Promise<{ ok: true } | { ok: false; reason: TicketProblem | 'other-user' }>;
+    context: { correlationId: string; home?: HomeOrganisation },
+  ): Promise<{ ok: true } | { ok: false; reason: RedemptionRefusal }>;
   /** Just-in-time redemption: the invited guest opened an app directly and accepted. */
-  acceptWithoutTicket(tenantId: string, userId: string, context: { correlationId: string }): Promise<void>;
+  acceptWithoutTicket(tenantId: string, userId: string, context: { correlationId: string; home?: HomeOrganisation }): Promise<void>;
+  /** Collaboration policy on redeeming now; undefined when none applies. */
+  redemptionDecision(tenantId: string, user: User, home?: HomeOrganisation): Decision | undefined;
 }
+
+export type RedemptionRefusal = TicketProblem | 'other-user' | 'blocked_by_policy';
 
 interface RedemptionStart {
   readonly tenantId: string;
@@ -197,7 +202,12 @@ function ticketProblemPage(deps: RedemptionDeps, req: Request, res: Response, te
 
 export type RedemptionCheck =
   | { readonly outcome: 'consent'; readonly user: User }
-  | { readonly outcome: 'refused'; readonly page: { readonly title: MessageKey; readonly body: MessageKey; readonly values: Record<string, string>; readonly testId: string } };
+  | {
+      readonly outcome: 'refused';
+      readonly page: { readonly title: MessageKey; readonly body: MessageKey; readonly values: Record<string, string>; readonly testId: string };
+      /** Set when collaboration policy refused: its trace goes to the sign-in log. */
+      readonly decision?: Decision;
+    };
 
 /**
  * At the end of a redemption sign-in: the identity must present a verified email equal to the
@@ -206,7 +216,7 @@ export type RedemptionCheck =
  */
 export async function checkRedemptionIdentity(
   deps: Pick<RedemptionDeps, 'store' | 'invitations' | 'users'>,
-  input: { tenantId: string; redemption: string; identity: UpstreamIdentity },
+  input: { tenantId: string; redemption: string; identity: UpstreamIdentity; home: HomeOrganisation },
 ): Promise<RedemptionCheck> {
   const start = (await deps.store.get<RedemptionStart>(STARTS, input.redemption))?.value;
   if (!start || start.tenantId !== input.tenantId) {
@@ -227,17 +237,21 @@ export async function checkRedemptionIdentity(
   }
   const user = await deps.users.get(input.tenantId, check.invitation.userId);
   if (!user) return { outcome: 'refused', page: { title: 'ticketProblemTitle', body: 'ticket_revoked', values: {}, testId: 'ticket-revoked' } };
+  const decision = deps.invitations.redemptionDecision(input.tenantId, user, input.home);
+  if (decision?.effect === 'deny') {
+    return { outcome: 'refused', page: { title: 'policyBlockedTitle', body: 'policyBlockedBody', values: {}, testId: 'policy-blocked' }, decision };
+  }
   return { outcome: 'consent', user };
 }
 
 /** The guest accepted: use the ticket up (exactly once), then link the identity. */
 export async function acceptRedemption(
   deps: Pick<RedemptionDeps, 'store' | 'invitations' | 'users'>,
-  input: { tenantId: string; redemption: string; userId: string; identity: UpstreamIdentity; correlationId: string },
-): Promise<{ ok: true } | { ok: false; reason: TicketProblem | 'other-user' }> {
+  input: { tenantId: string; redemption: string; userId: string; identity: UpstreamIdentity; home: HomeOrganisation; correlationId: string },
+): Promise<{ ok: true } | { ok: false; reason: RedemptionRefusal }> {
   const start = (await deps.store.get<RedemptionStart>(STARTS, input.redemption))?.value;
   if (!start) return { ok: false, reason: 'unknown' };
-  const redeemed = await deps.invitations.redeem(input.tenantId, start.ticket, input.userId, { correlationId: input.correlationId });
+  const redeemed = await deps.invitations.redeem(input.tenantId, start.ticket, input.userId, { correlationId: input.correlationId, home: input.home });
   if (!redeemed.ok) return redeemed;
   const existing = await deps.users.findByIdentity(input.tenantId, objectIdentityOf(input.identity));
   if (!existing) await deps.users.linkIdentity(input.tenantId, input.userId, objectIdentityOf(input.identity));

@@ -3,7 +3,7 @@ import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { TenantConfig } from '../config/types.ts';
 import { UpstreamError, type CodeConnector, type Connector, type UpstreamIdentity } from '../connectors/types.ts';
-import type { UserDirectory } from '../directory/users.ts';
+import type { User, UserDirectory } from '../directory/users.ts';
 import { requestIdOf } from '../http/express-app.ts';
 import type { Logger } from '../shared/logger.ts';
 import { html } from '../ui/html.ts';
@@ -17,6 +17,15 @@ import { normaliseEmail } from '../shared/email.ts';
 import type { TenantSignIn } from './tenant-sign-in.ts';
 import type { DocumentStore } from '../storage/ports.ts';
 import { acceptRedemption, checkRedemptionIdentity, consentBody, REDEMPTION_CLIENT_ID, type RedemptionPort } from './redemption.ts';
+import type { SignInLog } from '../directory/sign-in-log.ts';
+import { recordSignIn, redemptionRefused, refused, succeeded } from './sign-in-recording.ts';
+import { decideAccess, homeOfIdentity, type AccessAnswer, type AccessPolicyDeps } from './access-policy.ts';
+import { describeRequirement, homeOrganisationOf, type Decision, type HomeOrganisation } from '../policy/index.ts';
+import { InvitationError } from '../directory/invitations.ts';
+import type { AuthenticatorStore } from '../mfa/authenticator-store.ts';
+import { qrCodeSvg } from '../mfa/qr.ts';
+import { totpUri } from '../mfa/totp.ts';
+import { recoveryCodesPage, totpChallengePage, totpEnrolmentPage } from '../ui/mfa-pages.ts';
 
 export interface InteractionTenant {
   readonly provider: Provider;
@@ -45,6 +54,14 @@ export interface InteractionDeps {
     readonly store: DocumentStore;
     readonly consentLinks: (tenantId: string) => { privacyStatementUrl?: string | undefined; termsOfUseUrl?: string | undefined };
   };
+  /** Where every sign-in that reaches a decision is recorded (`auditLogs/signIns`). */
+  readonly signInLog?: SignInLog | undefined;
+  /** Who is assigned to which app: apps with `assignmentRequired` sign in no one else. */
+  readonly assignments?: { isAssigned(tenantId: string, userId: string, appId: string): Promise<boolean> } | undefined;
+  /** Collaboration policy: cross-tenant access, conditional access, trust in partners' claims. */
+  readonly access?: AccessPolicyDeps | undefined;
+  /** Portico's own second factor, for conditional access that wants MFA the upstream did not give. */
+  readonly authenticators?: AuthenticatorStore | undefined;
 }
 
 const FLOW_COOKIE = 'portico_flow';
@@ -105,7 +122,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
         return;
       }
     }
-    renderStep(deps, target, req, res, flow);
+    await renderStep(deps, target, req, res, flow);
   });
 
   router.post(`${base}/email`, form, async (req, res) => {
@@ -127,7 +144,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const { target, flow } = context;
     const chosen = typeof req.body.idp === 'string' ? req.body.idp : '';
     if (flow.step !== 'choose' || !flow.candidates?.includes(chosen)) {
-      renderStep(deps, target, req, res, flow, 400);
+      await renderStep(deps, target, req, res, flow, 400);
       return;
     }
     await startConnector(deps, target, req, res, flow, target.signIn.connector(chosen)!);
@@ -145,6 +162,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;
       deps.logger.info({ requestId: requestIdOf(req), tenant: target.tenant.id, connector: connector.id, code: error.code }, 'passcode refused');
+      await recordSignIn(deps.signInLog, target, req, flow, { connector, outcome: refused(error.code) });
       const messages = messagesFor();
       const message = error.code in messages ? format(messages[error.code as MessageKey], { seconds: 60 }) : messages.invalid_code;
       res.status(400).type('html').send(codePage(pageContext(target, req, flow), { email, minutes: target.signIn.codeLifetimeMinutes(connector.id), error: message }));
@@ -190,27 +208,101 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     if (!context) return;
     const { target, flow } = context;
     if (flow.step !== 'consent' || !flow.identity || !flow.consentUserId) {
-      renderStep(deps, target, req, res, flow, 400);
+      await renderStep(deps, target, req, res, flow, 400);
       return;
     }
     const correlationId = requestIdOf(req);
+    const home = homeOf(deps, target, flow.identity);
+    const user = await deps.users.get(target.tenant.id, flow.consentUserId);
     if (flow.hints.redemption && deps.redemption) {
       const accepted = await acceptRedemption(
         { store: deps.redemption.store, invitations: deps.redemption.invitations, users: deps.users },
-        { tenantId: target.tenant.id, redemption: flow.hints.redemption, userId: flow.consentUserId, identity: flow.identity, correlationId },
+        { tenantId: target.tenant.id, redemption: flow.hints.redemption, userId: flow.consentUserId, identity: flow.identity, home, correlationId },
       );
+      if (!accepted.ok && accepted.reason === 'blocked_by_policy') {
+        // The policy changed between the identity check and Accept: refuse with the trace.
+        const decision = user ? deps.redemption.invitations.redemptionDecision(target.tenant.id, user, home) : undefined;
+        await refuseByPolicy(deps, target, req, res, flow, flow.identity, user, decision ?? { effect: 'deny', requirements: [], trace: [] });
+        return;
+      }
       if (!accepted.ok) {
-        const reason = accepted.reason === 'other-user' ? 'unknown' : accepted.reason;
+        const reason = accepted.reason === 'other-user' || accepted.reason === 'blocked_by_policy' ? 'unknown' : accepted.reason;
         deps.logger.info({ requestId: correlationId, tenant: target.tenant.id, reason }, 'redemption refused');
+        await recordSignIn(deps.signInLog, target, req, flow, { identity: flow.identity, user, outcome: redemptionRefused(`ticket-${accepted.reason}`) });
         res.status(410).type('html').send(
           messagePage(pageContext(target, req, flow), { title: t(target, 'ticketProblemTitle'), body: t(target, `ticket_${reason}`), testId: `ticket-${reason}`, tryAnotherWay: false }),
         );
         return;
       }
     } else if (deps.redemption) {
-      await deps.redemption.invitations.acceptWithoutTicket(target.tenant.id, flow.consentUserId, { correlationId });
+      try {
+        await deps.redemption.invitations.acceptWithoutTicket(target.tenant.id, flow.consentUserId, { correlationId, home });
+      } catch (error) {
+        if (!(error instanceof InvitationError) || error.code !== 'blocked_by_policy' || !user) throw error;
+        await refuseByPolicy(deps, target, req, res, flow, flow.identity, user, deps.redemption.invitations.redemptionDecision(target.tenant.id, user, home)!);
+        return;
+      }
     }
-    await completeSignIn(deps, target, req, res, flow, flow.identity, flow.consentUserId, 'accepted invitation');
+    // Redemption (by link) is to Portico itself; a just-in-time one is to the app, whose policy was met before consent.
+    const access = user && !flow.hints.redemption ? await accessFor(deps, target, flow, flow.identity, user) : undefined;
+    await completeSignIn(deps, target, req, res, flow, flow.identity, flow.consentUserId, 'accepted invitation', access);
+  });
+
+  router.post(`${base}/mfa`, form, async (req, res) => {
+    const context = await mfaStepForPost(deps, req, res);
+    if (!context) return;
+    const { target, flow, userId, authenticators } = context;
+    const code = typeof req.body.code === 'string' ? req.body.code : '';
+    const m = messagesFor();
+    const enrolled = await authenticators.hasMethod(target.tenant.id, userId);
+    if (!enrolled) {
+      const result = await authenticators.confirmEnrolment(target.tenant.id, userId, code);
+      if (result.status === 'confirmed') {
+        const passed = await deps.flows.mfaPassed(flow.uid);
+        deps.logger.info({ requestId: requestIdOf(req), tenant: target.tenant.id, user: userId }, 'authenticator enrolled');
+        res.type('html').send(recoveryCodesPage(pageContext(target, req, passed), { action: `${actionBase(target, passed)}/mfa/done`, codes: result.recoveryCodes }));
+        return;
+      }
+      if (result.status === 'already_enrolled') {
+        await renderMfa(deps, target, req, res, flow, {});
+        return;
+      }
+      const error = result.status === 'throttled' ? format(m.throttled, { seconds: result.retryAfterSeconds }) : result.status === 'expired' ? m.mfa_enrolment_expired : m.mfa_invalid_code;
+      await mfaFailed(deps, target, req, res, flow, { error }, result.status === 'throttled' ? 429 : 400);
+      return;
+    }
+    const result = await authenticators.verify(target.tenant.id, userId, code);
+    if (result.status === 'ok') {
+      await deps.flows.mfaPassed(flow.uid);
+      res.redirect(303, `${actionBase(target, flow)}/continue`);
+      return;
+    }
+    const error = result.status === 'throttled' ? format(m.throttled, { seconds: result.retryAfterSeconds }) : result.status === 'replayed' ? m.mfa_replayed : m.mfa_invalid_code;
+    await mfaFailed(deps, target, req, res, flow, { error }, result.status === 'throttled' ? 429 : 400);
+  });
+
+  router.post(`${base}/mfa/recovery`, form, async (req, res) => {
+    const context = await mfaStepForPost(deps, req, res);
+    if (!context) return;
+    const { target, flow, userId, authenticators } = context;
+    const code = typeof req.body.recoveryCode === 'string' ? req.body.recoveryCode : '';
+    const result = await authenticators.useRecoveryCode(target.tenant.id, userId, code);
+    if (result.status === 'ok') {
+      deps.logger.info({ requestId: requestIdOf(req), tenant: target.tenant.id, user: userId, remaining: result.remaining }, 'recovery code used');
+      await deps.flows.mfaPassed(flow.uid);
+      res.redirect(303, `${actionBase(target, flow)}/continue`);
+      return;
+    }
+    const m = messagesFor();
+    const recoveryError = result.status === 'throttled' ? format(m.throttled, { seconds: result.retryAfterSeconds }) : m.mfa_invalid_recovery_code;
+    await mfaFailed(deps, target, req, res, flow, { recoveryError }, result.status === 'throttled' ? 429 : 400);
+  });
+
+  // The recovery codes were shown once; the sign-in goes on from `identified`.
+  router.post(`${base}/mfa/done`, form, async (req, res) => {
+    const context = await flowForPost(deps, req, res);
+    if (!context) return;
+    res.redirect(303, `${actionBase(context.target, context.flow)}/continue`);
   });
 
   router.post(`${base}/decline`, form, async (req, res) => {
@@ -218,10 +310,12 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     if (!context) return;
     const { target, flow } = context;
     if (flow.step !== 'consent') {
-      renderStep(deps, target, req, res, flow, 400);
+      await renderStep(deps, target, req, res, flow, 400);
       return;
     }
     deps.logger.info({ requestId: requestIdOf(req), tenant: target.tenant.id, client: flow.clientId }, 'invitation declined');
+    const user = flow.consentUserId ? await deps.users.get(target.tenant.id, flow.consentUserId) : undefined;
+    await recordSignIn(deps.signInLog, target, req, flow, { identity: flow.identity, user, outcome: refused('declined') });
     await deps.flows.end(flow.uid);
     clearFlowCookie(deps, res, target.tenant.id);
     await target.provider.interactionFinished(
@@ -314,10 +408,25 @@ async function codeStepForPost(
   const { target, flow } = context;
   const connector = flow.connectorId ? target.signIn.connector(flow.connectorId) : undefined;
   if (flow.step !== 'code' || !connector || connector.capability !== 'code' || !flow.email) {
-    renderStep(deps, target, req, res, flow, 400);
+    await renderStep(deps, target, req, res, flow, 400);
     return undefined;
   }
   return { target, flow, connector, email: flow.email };
+}
+
+async function mfaStepForPost(
+  deps: InteractionDeps,
+  req: Request,
+  res: Response,
+): Promise<{ target: InteractionTenant; flow: SignInFlow; userId: string; authenticators: AuthenticatorStore } | undefined> {
+  const context = await flowForPost(deps, req, res);
+  if (!context) return undefined;
+  const { target, flow } = context;
+  if (flow.step !== 'mfa' || !flow.mfaUserId || !deps.authenticators) {
+    await renderStep(deps, target, req, res, flow, 400);
+    return undefined;
+  }
+  return { target, flow, userId: flow.mfaUserId, authenticators: deps.authenticators };
 }
 
 async function discoverAndProceed(
@@ -389,7 +498,7 @@ async function startConnector(
     res.redirect(303, started.redirectUrl);
   } catch (error) {
     if (!(error instanceof UpstreamError)) throw error;
-    upstreamFailed(deps, target, req, res, flow, connector, error);
+    await upstreamFailed(deps, target, req, res, flow, connector, error);
   }
 }
 
@@ -413,14 +522,14 @@ async function completeUpstream(
     identity = await complete();
   } catch (error) {
     if (!(error instanceof UpstreamError)) throw error;
-    upstreamFailed(deps, target, req, res, flow, connector, error);
+    await upstreamFailed(deps, target, req, res, flow, connector, error);
     return;
   }
   await deps.flows.identified(flow.uid, identity);
   res.redirect(303, `${actionBase(target, flow)}/continue`);
 }
 
-function upstreamFailed(
+async function upstreamFailed(
   deps: InteractionDeps,
   target: InteractionTenant,
   req: Request,
@@ -428,11 +537,12 @@ function upstreamFailed(
   flow: SignInFlow,
   connector: Connector,
   error: UpstreamError,
-): void {
+): Promise<void> {
   deps.logger.warn(
     { requestId: requestIdOf(req), tenant: target.tenant.id, connector: connector.id, code: error.code, reason: error.message },
     'upstream sign-in failed',
   );
+  await recordSignIn(deps.signInLog, target, req, flow, { connector, outcome: refused(error.code) });
   const messages = messagesFor();
   const key = (error.code in messages ? error.code : 'invalid_response') as MessageKey;
   res.status(error.code === 'upstream_unavailable' ? 504 : 400).type('html').send(
@@ -452,13 +562,19 @@ async function finishSignIn(
   flow: SignInFlow,
   identity: UpstreamIdentity,
 ): Promise<void> {
+  const home = homeOf(deps, target, identity);
   if (flow.hints.redemption && deps.redemption) {
     const check = await checkRedemptionIdentity(
       { store: deps.redemption.store, invitations: deps.redemption.invitations, users: deps.users },
-      { tenantId: target.tenant.id, redemption: flow.hints.redemption, identity },
+      { tenantId: target.tenant.id, redemption: flow.hints.redemption, identity, home },
     );
     if (check.outcome === 'refused') {
       deps.logger.info({ requestId: requestIdOf(req), tenant: target.tenant.id, idp: identity.idp, reason: check.page.testId }, 'redemption refused');
+      await recordSignIn(deps.signInLog, target, req, flow, {
+        identity,
+        outcome: check.decision ? refused('policy-blocked', check.decision.denial?.rule) : redemptionRefused(check.page.testId),
+        ...(check.decision ? { policyTrace: check.decision.trace } : {}),
+      });
       res.status(403).type('html').send(
         messagePage(pageContext(target, req, flow), {
           title: t(target, check.page.title),
@@ -482,6 +598,7 @@ async function finishSignIn(
   const log = { requestId: requestIdOf(req), tenant: target.tenant.id, client: flow.clientId, idp: identity.idp, connector: identity.connectorId };
   if (resolution.outcome !== 'signed-in') {
     deps.logger.info({ ...log, outcome: resolution.outcome }, 'sign-in refused');
+    await recordSignIn(deps.signInLog, target, req, flow, { identity, user: 'user' in resolution ? resolution.user : undefined, outcome: refused(resolution.outcome) });
     const ctx = pageContext(target, req, flow);
     const pages = {
       'not-invited': () => ({
@@ -496,17 +613,146 @@ async function finishSignIn(
     res.status(403).type('html').send(messagePage(ctx, pages[resolution.outcome]()));
     return;
   }
-  if (resolution.user.userType === 'Guest' && resolution.user.externalUserState === 'PendingAcceptance' && deps.redemption) {
-    // Just-in-time redemption: an invited guest opened an app directly; they accept first.
-    await askConsent(deps, target, req, res, flow, resolution.user.id);
+  const { user } = resolution;
+  // Before consent too: an invited guest who may not use this app should not join for nothing.
+  if (app?.assignmentRequired && !(await deps.assignments?.isAssigned(target.tenant.id, user.id, app.id))) {
+    deps.logger.info({ ...log, user: user.id, outcome: 'not-assigned' }, 'sign-in refused');
+    await recordSignIn(deps.signInLog, target, req, flow, { identity, user, outcome: refused('not-assigned') });
+    res.status(403).type('html').send(
+      messagePage(pageContext(target, req, flow), {
+        title: t(target, 'notAssignedTitle'),
+        body: t(target, 'notAssignedBody', { app: app.name }),
+        testId: 'not-assigned',
+        tryAnotherWay: false,
+      }),
+    );
     return;
   }
-  await completeSignIn(deps, target, req, res, flow, identity, resolution.user.id, resolution.how);
+  const pending = user.userType === 'Guest' && user.externalUserState === 'PendingAcceptance' && deps.redemption;
+  if (pending) {
+    // Just-in-time redemption is a redemption: a domain blocked since the invitation refuses it.
+    const decision = deps.redemption!.invitations.redemptionDecision(target.tenant.id, user, home);
+    if (decision?.effect === 'deny') {
+      await refuseByPolicy(deps, target, req, res, flow, identity, user, decision);
+      return;
+    }
+  }
+  const access = await accessFor(deps, target, flow, identity, user);
+  if (access && !(await enforceAccess(deps, target, req, res, flow, identity, user, access))) return;
+  if (pending) {
+    // Just-in-time redemption: an invited guest opened an app directly; they accept first.
+    await askConsent(deps, target, req, res, flow, user.id);
+    return;
+  }
+  await completeSignIn(deps, target, req, res, flow, identity, user.id, resolution.how, access);
+}
+
+function homeOf(deps: InteractionDeps, target: InteractionTenant, identity: UpstreamIdentity): HomeOrganisation {
+  return deps.access ? homeOfIdentity(deps.access, target.tenant, identity) : homeOrganisationOf(identity, {});
+}
+
+/** The policy's answer for this user, app and sign-in (with Portico's MFA once passed in this flow). */
+async function accessFor(deps: InteractionDeps, target: InteractionTenant, flow: SignInFlow, identity: UpstreamIdentity, user: User): Promise<AccessAnswer | undefined> {
+  if (!deps.access) return undefined;
+  return decideAccess(deps.access, {
+    tenantId: target.tenant.id,
+    user,
+    home: homeOf(deps, target, identity),
+    appId: flow.clientId,
+    claims: identity,
+    porticoMfa: flow.porticoMfa === true,
+    homeUserId: identity.subject,
+  });
+}
+
+/**
+ * Carries out the policy's answer: a denial or an unmeetable device requirement ends on a page
+ * (and in the sign-in log with the trace); MFA that Portico can ask for starts its second-factor
+ * step. True when the sign-in may go on.
+ */
+async function enforceAccess(
+  deps: InteractionDeps,
+  target: InteractionTenant,
+  req: Request,
+  res: Response,
+  flow: SignInFlow,
+  identity: UpstreamIdentity,
+  user: User,
+  access: AccessAnswer,
+): Promise<boolean> {
+  const { decision } = access;
+  if (decision.effect === 'allow') return true;
+  if (decision.effect === 'deny') {
+    await refuseByPolicy(deps, target, req, res, flow, identity, user, decision);
+    return false;
+  }
+  if (access.mfaWouldSatisfy && deps.authenticators) {
+    await renderStep(deps, target, req, res, await deps.flows.requireMfa(flow.uid, user.id));
+    return false;
+  }
+  // Only a trusted device claim could meet what is left: Portico cannot check devices itself.
+  const requirement = decision.requirements.map((r) => describeRequirement(r)).join('; ');
+  deps.logger.info({ requestId: requestIdOf(req), tenant: target.tenant.id, client: flow.clientId, user: user.id, requirement }, 'sign-in refused: device requirement');
+  await recordSignIn(deps.signInLog, target, req, flow, {
+    identity,
+    user,
+    outcome: refused('device-required', requirement),
+    conditionalAccessStatus: 'failure',
+    policyTrace: decision.trace,
+  });
+  res.status(403).type('html').send(
+    messagePage(pageContext(target, req, flow), {
+      title: t(target, 'deviceRequiredTitle'),
+      body: t(target, 'deviceRequiredBody', { requirement }),
+      testId: 'device-required',
+      tryAnotherWay: false,
+    }),
+  );
+  return false;
+}
+
+async function refuseByPolicy(
+  deps: InteractionDeps,
+  target: InteractionTenant,
+  req: Request,
+  res: Response,
+  flow: SignInFlow,
+  identity: UpstreamIdentity,
+  user: User | undefined,
+  decision: Decision,
+): Promise<void> {
+  deps.logger.info(
+    { requestId: requestIdOf(req), tenant: target.tenant.id, client: flow.clientId, user: user?.id, rule: decision.denial?.rule },
+    'sign-in refused by policy',
+  );
+  await recordSignIn(deps.signInLog, target, req, flow, {
+    identity,
+    user,
+    outcome: refused('policy-blocked', decision.denial ? `${decision.denial.reason} (${decision.denial.rule})` : undefined),
+    conditionalAccessStatus: decision.denial?.layer === 'conditionalAccess' ? 'failure' : 'notApplied',
+    policyTrace: decision.trace,
+  });
+  res.status(403).type('html').send(
+    messagePage(pageContext(target, req, flow), { title: t(target, 'policyBlockedTitle'), body: t(target, 'policyBlockedBody'), testId: 'policy-blocked', tryAnotherWay: false }),
+  );
 }
 
 async function askConsent(deps: InteractionDeps, target: InteractionTenant, req: Request, res: Response, flow: SignInFlow, userId: string): Promise<void> {
-  renderStep(deps, target, req, res, await deps.flows.askConsent(flow.uid, userId));
+  await renderStep(deps, target, req, res, await deps.flows.askConsent(flow.uid, userId));
 }
+
+/** RFC 8176 methods and the REFEDS assurance profiles: what the app learns of how the user signed in. */
+function authenticationContext(identity: UpstreamIdentity, access: AccessAnswer | undefined, porticoMfa: boolean): { amr: string[]; acr: string } {
+  // An email passcode proves control of a mailbox: one factor, never MFA.
+  const amr = new Set(identity.kind === 'email-otp' ? ['otp'] : ['fed']);
+  const mfa = access ? access.assurance.mfa : porticoMfa;
+  if (porticoMfa) amr.add('otp');
+  if (mfa) amr.add('mfa');
+  return { amr: [...amr], acr: mfa ? ACR_MFA : ACR_SFA };
+}
+
+const ACR_MFA = 'https://refeds.org/profile/mfa';
+const ACR_SFA = 'https://refeds.org/profile/sfa';
 
 async function completeSignIn(
   deps: InteractionDeps,
@@ -517,6 +763,7 @@ async function completeSignIn(
   identity: UpstreamIdentity,
   userId: string,
   how: string,
+  access: AccessAnswer | undefined,
 ): Promise<void> {
   const user = await deps.users.recordSignIn(target.tenant.id, userId, {
     idp: identity.idp,
@@ -524,16 +771,70 @@ async function completeSignIn(
     ...(identity.homeTenantId ? { homeTenantId: identity.homeTenantId } : {}),
   });
   const log = { requestId: requestIdOf(req), tenant: target.tenant.id, client: flow.clientId, idp: identity.idp, connector: identity.connectorId };
-  deps.logger.info({ ...log, user: user.id, how }, 'sign-in completed');
+  const { amr, acr } = authenticationContext(identity, access, flow.porticoMfa === true);
+  deps.logger.info({ ...log, user: user.id, how, amr }, 'sign-in completed');
+  await recordSignIn(deps.signInLog, target, req, flow, {
+    identity,
+    user,
+    outcome: succeeded(how),
+    ...(access
+      ? {
+          policyTrace: access.decision.trace,
+          conditionalAccessStatus: access.decision.trace.some((e) => e.layer === 'conditionalAccess' && e.matched) ? 'success' : 'notApplied',
+          mfa: access.assurance.mfa ? { source: access.assurance.mfaSource ?? 'portico' } : undefined,
+        }
+      : {}),
+  });
   await deps.flows.end(flow.uid);
   clearFlowCookie(deps, res, target.tenant.id);
-  // An email passcode proves control of a mailbox: one factor, never MFA.
-  const amr = identity.kind === 'email-otp' ? ['otp'] : ['fed'];
-  await target.provider.interactionFinished(req, res, { login: { accountId: user.id, amr } }, { mergeWithLastSubmission: false });
+  await target.provider.interactionFinished(req, res, { login: { accountId: user.id, amr, acr } }, { mergeWithLastSubmission: false });
 }
 
-function renderStep(deps: InteractionDeps, target: InteractionTenant, req: Request, res: Response, flow: SignInFlow, status = 200): void {
+// ---------------------------------------------------------------------------------------------
+// Portico's second factor: enrol an authenticator app on first need, then a code at each sign-in.
+
+async function renderMfa(
+  deps: InteractionDeps,
+  target: InteractionTenant,
+  req: Request,
+  res: Response,
+  flow: SignInFlow,
+  view: { error?: string; recoveryError?: string },
+  status = 200,
+): Promise<void> {
   const ctx = pageContext(target, req, flow);
+  const authenticators = deps.authenticators;
+  const userId = flow.mfaUserId;
+  if (!authenticators || !userId) {
+    expired(res, req, target, 400);
+    return;
+  }
+  if (await authenticators.hasMethod(target.tenant.id, userId)) {
+    res.status(status).type('html').send(totpChallengePage(ctx, { action: `${ctx.actionBase}/mfa`, recoveryAction: `${ctx.actionBase}/mfa/recovery`, ...view }));
+    return;
+  }
+  const enrolment = (await authenticators.pendingEnrolment(target.tenant.id, userId)) ?? (await authenticators.startEnrolment(target.tenant.id, userId));
+  const user = await deps.users.get(target.tenant.id, userId);
+  const account = user?.mail ?? user?.userPrincipalName ?? userId;
+  const qrSvg = await qrCodeSvg(totpUri({ secret: enrolment.secret, tenantDisplayName: target.tenant.displayName, account }));
+  res
+    .status(status)
+    .type('html')
+    .send(totpEnrolmentPage(ctx, { action: `${ctx.actionBase}/mfa`, qrSvg, secret: enrolment.secret, account, ...(view.error ? { error: view.error } : {}) }));
+}
+
+async function mfaFailed(deps: InteractionDeps, target: InteractionTenant, req: Request, res: Response, flow: SignInFlow, view: { error?: string; recoveryError?: string }, status: number) {
+  const user = flow.mfaUserId ? await deps.users.get(target.tenant.id, flow.mfaUserId) : undefined;
+  await recordSignIn(deps.signInLog, target, req, flow, { identity: flow.identity, user, outcome: refused('mfa-failed') });
+  await renderMfa(deps, target, req, res, flow, view, status);
+}
+
+async function renderStep(deps: InteractionDeps, target: InteractionTenant, req: Request, res: Response, flow: SignInFlow, status = 200): Promise<void> {
+  const ctx = pageContext(target, req, flow);
+  if (flow.step === 'mfa') {
+    await renderMfa(deps, target, req, res, flow, {}, status);
+    return;
+  }
   if (flow.step === 'consent') {
     const links = deps.redemption?.consentLinks(target.tenant.id) ?? {};
     res.status(status).type('html').send(

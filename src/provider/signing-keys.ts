@@ -1,6 +1,7 @@
-import { createCipheriv, createDecipheriv, generateKeyPairSync, hkdfSync, randomBytes, type JsonWebKey } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
 import type { Clock } from '../shared/clock.ts';
 import { PorticoError } from '../shared/errors.ts';
+import { sealerFor, type Sealed, type Sealer } from '../shared/sealing.ts';
 import { AlreadyExistsError } from '../storage/errors.ts';
 import type { DocumentStore } from '../storage/ports.ts';
 
@@ -12,12 +13,6 @@ export type SigningAlg = 'RS256' | 'ES256' | 'EdDSA';
  */
 export type KeyState = 'next' | 'current' | 'previous';
 
-interface SealedJwk {
-  readonly iv: string;
-  readonly tag: string;
-  readonly data: string;
-}
-
 interface StoredKey {
   readonly kid: string;
   readonly alg: SigningAlg;
@@ -26,7 +21,7 @@ interface StoredKey {
   /** For `previous` keys: the time after which no token it signed can still be valid. */
   readonly retireAfter?: number;
   readonly jwk?: JsonWebKey;
-  readonly sealed?: SealedJwk;
+  readonly sealed?: Sealed;
 }
 
 interface StoredKeySet {
@@ -95,14 +90,12 @@ const newKey = (alg: SigningAlg, state: KeyState, now: number): Omit<StoredKey, 
 export class SigningKeyService {
   readonly #store: DocumentStore;
   readonly #clock: Clock;
-  readonly #sealingKey: Buffer | undefined;
+  readonly #sealer: Sealer | undefined;
 
   constructor(options: { store: DocumentStore; clock: Clock; encryptionSecret?: string | undefined }) {
     this.#store = options.store;
     this.#clock = options.clock;
-    this.#sealingKey = options.encryptionSecret
-      ? Buffer.from(hkdfSync('sha256', options.encryptionSecret, 'portico', 'signing-keys/v1', 32))
-      : undefined;
+    this.#sealer = sealerFor(options.encryptionSecret, 'signing-keys/v1');
   }
 
   /** Loads the tenant's keys, creating a current and a next key for each missing algorithm. */
@@ -124,7 +117,7 @@ export class SigningKeyService {
       }
     }
     const missing = algs.filter((alg) => !existing.value.keys.some((k) => k.alg === alg && k.state === 'current'));
-    const needsSealing = this.#sealingKey !== undefined && existing.value.keys.some((k) => k.jwk);
+    const needsSealing = this.#sealer !== undefined && existing.value.keys.some((k) => k.jwk);
     if (missing.length === 0 && !needsSealing) return this.#open(tenantId, existing.value);
     const updated = await this.#store.update<StoredKeySet>(COLLECTION, tenantId, (current) => {
       const now = this.#clock.now();
@@ -209,14 +202,10 @@ export class SigningKeyService {
   }
 
   #seal(tenantId: string, key: StoredKey): StoredKey {
-    if (!this.#sealingKey || !key.jwk) return key;
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.#sealingKey, iv);
-    // Binding the ciphertext to tenant and kid stops a sealed key being moved to another tenant.
-    cipher.setAAD(Buffer.from(`${tenantId}:${key.kid}`));
-    const data = Buffer.concat([cipher.update(JSON.stringify(key.jwk), 'utf8'), cipher.final()]);
+    if (!this.#sealer || !key.jwk) return key;
     const { jwk: _plain, ...rest } = key;
-    return { ...rest, sealed: { iv: iv.toString('base64url'), tag: cipher.getAuthTag().toString('base64url'), data: data.toString('base64url') } };
+    // Binding the ciphertext to tenant and kid stops a sealed key being moved to another tenant.
+    return { ...rest, sealed: this.#sealer.seal(JSON.stringify(key.jwk), `${tenantId}:${key.kid}`) };
   }
 
   #reseal(tenantId: string, key: StoredKey): StoredKey {
@@ -226,17 +215,13 @@ export class SigningKeyService {
   #unseal(tenantId: string, key: StoredKey): JsonWebKey {
     if (key.jwk) return key.jwk;
     if (!key.sealed) throw new KeyDecryptionError(`signing key ${key.kid} of tenant ${tenantId} has no key material`);
-    if (!this.#sealingKey) {
+    if (!this.#sealer) {
       throw new KeyDecryptionError(
         `signing keys of tenant ${tenantId} are encrypted but keys.encryptionSecret is not set`,
       );
     }
     try {
-      const decipher = createDecipheriv('aes-256-gcm', this.#sealingKey, Buffer.from(key.sealed.iv, 'base64url'));
-      decipher.setAAD(Buffer.from(`${tenantId}:${key.kid}`));
-      decipher.setAuthTag(Buffer.from(key.sealed.tag, 'base64url'));
-      const plain = Buffer.concat([decipher.update(Buffer.from(key.sealed.data, 'base64url')), decipher.final()]);
-      return JSON.parse(plain.toString('utf8')) as JsonWebKey;
+      return JSON.parse(this.#sealer.open(key.sealed, `${tenantId}:${key.kid}`)) as JsonWebKey;
     } catch (error) {
       throw new KeyDecryptionError(
         `signing key ${key.kid} of tenant ${tenantId} cannot be decrypted: is keys.encryptionSecret the one it was sealed with? (${error instanceof Error ? error.message : String(error)})`,

@@ -19,6 +19,12 @@ export interface TenantProviderDeps {
   readonly cookieKeys: readonly string[];
   readonly now: () => number;
   readonly logger: Logger;
+  /**
+   * Collaboration policy on refreshing the user's tokens for the app (`amr` as the refresh token
+   * carries it): false refuses the refresh (invalid_grant), so the user must sign in again and
+   * meet the policy in force now.
+   */
+  readonly mayRefresh?: (input: { readonly tenantId: string; readonly user: User; readonly appId: string; readonly amr: readonly string[] }) => Promise<boolean>;
 }
 
 export const issuerFor = (publicUrl: string, tenantId: string): string => `${publicUrl}/${tenantId}/v2.0`;
@@ -280,9 +286,14 @@ ${raw(form)}
     rotateRefreshToken: true,
     allowOmittingSingleRegisteredRedirectUri: false,
     clientBasedCORS: (_ctx, origin, client) => corsOrigins.get(client.clientId)?.has(origin) ?? false,
-    findAccount: async (_ctx, sub) => {
+    findAccount: async (ctx, sub, token) => {
       const user = await users.get(tenant.id, sub);
       if (!user || !user.accountEnabled) return undefined;
+      if (token?.kind === 'RefreshToken' && deps.mayRefresh) {
+        const refresh = token as { clientId?: string; amr?: string[] };
+        const allowed = await deps.mayRefresh({ tenantId: tenant.id, user, appId: refresh.clientId ?? ctx.oidc.client?.clientId ?? '', amr: refresh.amr ?? [] });
+        if (!allowed) return undefined;
+      }
       return {
         accountId: user.id,
         user,

@@ -5,7 +5,7 @@ import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { DocumentStore } from '../storage/ports.ts';
 import { type SigningKeyService } from './signing-keys.ts';
-import { createTenantProvider, signingAlgsFor } from './tenant-provider.ts';
+import { createTenantProvider, signingAlgsFor, type TenantProviderDeps } from './tenant-provider.ts';
 
 interface Entry {
   readonly tenant: TenantConfig;
@@ -22,6 +22,7 @@ export interface TenantProvidersDeps {
   readonly keys: SigningKeyService;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly mayRefresh?: TenantProviderDeps['mayRefresh'];
 }
 
 /**
@@ -92,6 +93,7 @@ export class TenantProviders {
       cookieKeys: this.#cookieKeys,
       now: () => clock.now(),
       logger,
+      ...(this.#deps.mayRefresh ? { mayRefresh: this.#deps.mayRefresh } : {}),
     });
   }
 }

@@ -2,7 +2,7 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { startPortico, type RunningPortico } from '../../src/main.ts';
+import { startPortico, type RunningPortico, type StartOptions } from '../../src/main.ts';
 import { createLogger } from '../../src/shared/logger.ts';
 import { freePort } from './http.ts';
 
@@ -33,6 +33,8 @@ export interface TestPorticoOptions {
   readonly env?: Record<string, string>;
   /** Tenant files to add or replace (name without .yaml → YAML text). */
   readonly tenantFiles?: Record<string, string>;
+  /** Live config reloads (off unless asked): see StartOptions.watchConfig. */
+  readonly watchConfig?: StartOptions['watchConfig'];
 }
 
 export interface TestPortico {
@@ -83,6 +85,7 @@ export async function startTestPortico(options: TestPorticoOptions): Promise<Tes
     env,
     host: '127.0.0.1',
     testLogin: true,
+    ...(options.watchConfig === undefined ? {} : { watchConfig: options.watchConfig }),
     logger: createLogger({ level: 'info', destination: logs }),
   });
   const issuer = `http://127.0.0.1:${port}/contoso/v2.0`;

@@ -168,15 +168,27 @@ describe('management API: authentication and roles', () => {
     const document = (await response.json()) as { paths: Record<string, unknown> };
     assert.deepEqual(Object.keys(document.paths).sort(), [
       '/auditLogs/directoryAudits',
+      '/auditLogs/signIns',
+      '/auditLogs/signIns/{id}',
+      '/groups',
+      '/groups/{id}',
+      '/groups/{id}/appRoleAssignments',
+      '/groups/{id}/appRoleAssignments/{assignmentId}',
+      '/groups/{id}/members',
+      '/groups/{id}/members/$ref',
+      '/groups/{id}/members/{memberId}/$ref',
       '/invitations',
       '/invitations/{id}',
       '/invitations/{id}/resend',
       '/invitations/{id}/revoke',
       '/users',
       '/users/{id}',
+      '/users/{id}/appRoleAssignments',
+      '/users/{id}/appRoleAssignments/{assignmentId}',
+      '/users/{id}/memberOf',
     ]);
     const token = await appToken(portico, DAEMON);
-    const unknown = await graph.call('GET', '/groups', { token });
+    const unknown = await graph.call('GET', '/applications', { token });
     assert.equal(unknown.status, 400);
     assert.equal(errorCode(unknown), 'Request_BadRequest');
     const put = await graph.call('PUT', '/users', { token, body: {} });

@@ -23,6 +23,8 @@ export const EXTRA_APPS = {
   auditor: { id: 'graph-auditor', secret: 'auditor-secret', graphRoles: ['AuditLog.Read.All'] },
   admin: { id: 'graph-admin', secret: 'admin-secret', graphRoles: ['User.Invite.All', 'User.ReadWrite.All', 'AuditLog.Read.All'] },
   none: { id: 'no-roles', secret: 'no-roles-secret', graphRoles: [] },
+  groupAdmin: { id: 'graph-group-admin', secret: 'group-admin-secret', graphRoles: ['Group.ReadWrite.All', 'AppRoleAssignment.ReadWrite.All', 'AuditLog.Read.All'] },
+  groupReader: { id: 'graph-group-reader', secret: 'group-reader-secret', graphRoles: ['Group.Read.All', 'User.Read.All'] },
 } as const;
 
 export const NORTHWIND_DAEMON = { id: 'northwind-daemon', secret: 'northwind-secret' } as const;

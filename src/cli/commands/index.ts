@@ -51,6 +51,11 @@ export const commands: Record<string, CommandEntry> = {
     summary: 'make a guest redeem again (same object id; identities cleared; optionally a new address) and issue a new invitation',
     load: () => import('./guests-reset-redemption.ts'),
   },
+  'policy explain': {
+    args: '--tenant <id> --user <address|object id> [--app <id>] [--idp <connector id>] [--mfa] [--device compliant|hybridJoined] [--json] [--config <folder>]',
+    summary: 'explain what the collaboration policy decides for a user (invitation, redemption, sign-in to --app) and why, rule by rule',
+    load: () => import('./policy-explain.ts'),
+  },
   'demo-app': {
     args: '[--tenant <id>] [--app <id>] [--config <folder>]',
     summary: 'run a demo app that signs people in with Portico (default: contoso-web on http://localhost:8080)',

@@ -1,0 +1,134 @@
+/**
+ * Collaboration policy at sign-in and at every token refresh: builds the question from what is
+ * known (the upstream identity or the user's record, the app, what was trusted of the sign-in)
+ * and asks the policy engine. The engine is pure; this is where the directory is read.
+ */
+import type { TenantConfig } from '../config/types.ts';
+import type { UpstreamIdentity } from '../connectors/types.ts';
+import type { User } from '../directory/users.ts';
+import type { Logger } from '../shared/logger.ts';
+import {
+  decideSignIn,
+  homeOrganisationOf,
+  isSatisfied,
+  subjectOf,
+  trustedAssurance,
+  type Decision,
+  type HomeOrganisation,
+  type PolicySource,
+  type TrustedAssurance,
+  type UpstreamClaims,
+} from '../policy/index.ts';
+
+export interface AccessPolicyDeps {
+  readonly policies: PolicySource;
+  readonly groups?: { groupIdsOf(tenantId: string, userId: string): Promise<string[]> } | undefined;
+  /** The issuer of each tenant of this Portico (`{publicUrl}/{tenant}/v2.0`) → its id. */
+  readonly porticoTenants: ReadonlyMap<string, string>;
+}
+
+export function porticoTenantIssuers(publicUrl: string, tenantIds: readonly string[]): ReadonlyMap<string, string> {
+  return new Map(tenantIds.map((id) => [`${publicUrl}/${id}/v2.0`, id]));
+}
+
+/** Where the guest comes from, by the identity just presented and the partner of its connector. */
+export function homeOfIdentity(deps: AccessPolicyDeps, tenant: TenantConfig, identity: UpstreamIdentity): HomeOrganisation {
+  const partnerId = tenant.identityProviders.find((entry) => entry.id === identity.connectorId)?.partner;
+  return homeOrganisationOf(identity, { partnerId, porticoTenants: deps.porticoTenants });
+}
+
+/**
+ * Where the guest comes from, by the user's record alone (a refresh has no fresh identity): the
+ * first identity's issuer (its kind is not recorded, so it is offered as both SAML entity id and
+ * OIDC issuer; partners list each in its own key) and the mail domain.
+ */
+export function homeOfUser(deps: AccessPolicyDeps, user: User): HomeOrganisation {
+  const identity = user.identities[0];
+  const domain = user.mail ? user.mail.slice(user.mail.lastIndexOf('@') + 1).toLowerCase() : undefined;
+  const federated = identity?.signInType === 'federated' ? identity.issuer : undefined;
+  const porticoTenantId = federated ? deps.porticoTenants.get(federated) : undefined;
+  return {
+    ...(porticoTenantId ? { porticoTenantId } : federated ? { samlEntityId: federated, oidcIssuer: federated } : {}),
+    ...(identity?.issuerTenantId ? { entraTenantId: identity.issuerTenantId } : {}),
+    ...(domain ? { emailDomain: domain } : {}),
+  };
+}
+
+export interface AccessQuestion {
+  readonly tenantId: string;
+  readonly user: User;
+  readonly home: HomeOrganisation;
+  readonly appId: string;
+  /** What the upstream said of the sign-in; only what inbound trust accepts counts. */
+  readonly claims: UpstreamClaims;
+  /** Portico's own second factor was passed in this sign-in. */
+  readonly porticoMfa: boolean;
+  /** The user's object id in its home tenant, when that is another tenant of this Portico (the upstream `sub`). */
+  readonly homeUserId?: string | undefined;
+}
+
+export interface AccessAnswer {
+  readonly decision: Decision;
+  readonly assurance: TrustedAssurance;
+  /** Some unmet requirement can be met by Portico's MFA (with the device claims as they are). */
+  readonly mfaWouldSatisfy: boolean;
+}
+
+export async function decideAccess(deps: AccessPolicyDeps, question: AccessQuestion): Promise<AccessAnswer | undefined> {
+  const policy = deps.policies.policyFor(question.tenantId);
+  if (!policy) return undefined;
+  const { user } = question;
+  const subject = subjectOf(policy, {
+    home: question.home,
+    userType: user.userType,
+    userIds: [user.id, user.mail],
+    groupIds: (await deps.groups?.groupIdsOf(question.tenantId, user.id)) ?? [],
+    email: user.mail,
+  });
+  const assurance = trustedAssurance(policy, subject.organisation, question.claims, question.porticoMfa);
+  const homeTenantId = subject.organisation.kind === 'tenant' ? subject.organisation.id : undefined;
+  const homePolicy = homeTenantId ? deps.policies.policyFor(homeTenantId) : undefined;
+  const home =
+    homeTenantId && homePolicy
+      ? {
+          policy: homePolicy,
+          subject: subjectOf(homePolicy, {
+            home: { porticoTenantId: homeTenantId },
+            userType: 'Member',
+            userIds: [question.homeUserId, user.mail],
+            groupIds: question.homeUserId ? ((await deps.groups?.groupIdsOf(homeTenantId, question.homeUserId)) ?? []) : [],
+            email: user.mail,
+          }),
+        }
+      : undefined;
+  const decided = decideSignIn({ policy, subject, appId: question.appId, assurance, ...(home ? { home } : {}) });
+  const decision: Decision = { ...decided, trace: [...assurance.trace, ...decided.trace] };
+  const withMfa = { ...assurance, mfa: true };
+  const mfaWouldSatisfy = decision.effect === 'challenge' && decision.requirements.every((requirement) => isSatisfied(requirement, withMfa));
+  return { decision, assurance, mfaWouldSatisfy };
+}
+
+/**
+ * The provider's refresh check: the policy in force now must still allow the user into the app,
+ * with what the refresh token says of the sign-in (`mfa` in its `amr` was verified or trusted
+ * then). A challenge refuses too: meeting new requirements needs an interactive sign-in.
+ */
+export function refreshCheck(deps: AccessPolicyDeps, logger: Logger) {
+  return async (input: { readonly tenantId: string; readonly user: User; readonly appId: string; readonly amr: readonly string[] }): Promise<boolean> => {
+    const answer = await decideAccess(deps, {
+      tenantId: input.tenantId,
+      user: input.user,
+      home: homeOfUser(deps, input.user),
+      appId: input.appId,
+      claims: { kind: 'refresh', amr: [] },
+      porticoMfa: input.amr.includes('mfa'),
+    });
+    if (!answer || answer.decision.effect === 'allow') return true;
+    const { decision } = answer;
+    logger.info(
+      { tenant: input.tenantId, client: input.appId, user: input.user.id, effect: decision.effect, rule: decision.denial?.rule ?? decision.requirements.map((r) => r.policyId).join(',') },
+      'refresh refused by policy',
+    );
+    return false;
+  };
+}

@@ -3,6 +3,7 @@
  * decides for a user, and why — the same answer as `portico policy explain`.
  */
 import { Router } from 'express';
+import { guestUserPrincipalName } from '../directory/users.ts';
 import { explainAccess, ExplainError } from '../policy/explain.ts';
 import { staticPolicySource } from '../policy/subject.ts';
 import { ROLES, callerOf, requireRole } from './authorization.ts';
@@ -22,7 +23,7 @@ export function policyRoutes(context: ApiContext): Router {
     try {
       const explanation = await explainAccess(
         // Without a live source, the policy the caller's token was checked against.
-        { policies: context.policies ?? staticPolicySource([tenant]), tenant, users: context.users, groups: context.groups },
+        { policies: context.policies ?? staticPolicySource([tenant]), tenant, users: context.users, groups: context.groups, guestUserPrincipalName },
         // An admin app asks, so invitations are judged as if it invited.
         { tenantId: tenant.id, ...body, inviter: { kind: 'admin', id: caller.app.id } },
       );

@@ -185,7 +185,7 @@ export const conditionalAccessPolicySchema = z.strictObject({
         excludeApplications: userIds('App ids.'),
       })
       .meta({ description: 'Which apps the policy applies to.' }),
-  }),
+  }).meta({ description: 'When the policy applies: to which users, signing in to which apps.' }),
   grantControls: z
     .strictObject({
       operator: z.enum(['AND', 'OR']).default('OR').meta({ description: 'Whether all controls are required or any one of them.' }),

@@ -54,6 +54,8 @@ export interface SignInFlow {
     readonly idp?: string;
     /** The redemption this sign-in belongs to (a redeem link was opened). */
     readonly redemption?: string;
+    /** The app asked for MFA (`acr_values` or an essential `acr` claim): step-up. */
+    readonly mfa?: boolean;
   };
   readonly createdAt: number;
 }

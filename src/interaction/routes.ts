@@ -23,6 +23,7 @@ import { decideAccess, homeOfIdentity, type AccessAnswer, type AccessPolicyDeps 
 import { describeRequirement, homeOrganisationOf, type Decision, type HomeOrganisation } from '../policy/index.ts';
 import { InvitationError } from '../directory/invitations.ts';
 import type { AuthenticatorStore } from '../mfa/authenticator-store.ts';
+import { ACR_MFA, ACR_SFA, requestsMfa } from '../shared/assurance.ts';
 import { qrCodeSvg } from '../mfa/qr.ts';
 import { totpUri } from '../mfa/totp.ts';
 import { recoveryCodesPage, totpChallengePage, totpEnrolmentPage } from '../ui/mfa-pages.ts';
@@ -110,6 +111,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
         ...(typeof params['idp'] === 'string' ? { idp: params['idp'] } : {}),
         // Only Portico's own redemption app may start a redemption.
         ...(typeof params['redemption'] === 'string' && params['client_id'] === REDEMPTION_CLIENT_ID ? { redemption: params['redemption'] } : {}),
+        ...(requestsMfa(params) ? { mfa: true } : {}),
       };
       const begun = await deps.flows.begin({ uid: details.uid, tenantId: target.tenant.id, clientId: String(params['client_id']), hints });
       setFlowCookie(deps, res, target.tenant.id, details.uid, begun.browserKey);
@@ -681,12 +683,14 @@ async function enforceAccess(
   access: AccessAnswer,
 ): Promise<boolean> {
   const { decision } = access;
-  if (decision.effect === 'allow') return true;
+  // Step-up: the app asked for MFA; Portico's own second factor gives it when the sign-in did not.
+  const stepUp = flow.hints.mfa === true && !access.assurance.mfa;
+  if (decision.effect === 'allow' && (!stepUp || !deps.authenticators)) return true;
   if (decision.effect === 'deny') {
     await refuseByPolicy(deps, target, req, res, flow, identity, user, decision);
     return false;
   }
-  if (access.mfaWouldSatisfy && deps.authenticators) {
+  if ((decision.effect === 'allow' || access.mfaWouldSatisfy) && deps.authenticators) {
     await renderStep(deps, target, req, res, await deps.flows.requireMfa(flow.uid, user.id));
     return false;
   }
@@ -751,8 +755,6 @@ function authenticationContext(identity: UpstreamIdentity, access: AccessAnswer 
   return { amr: [...amr], acr: mfa ? ACR_MFA : ACR_SFA };
 }
 
-const ACR_MFA = 'https://refeds.org/profile/mfa';
-const ACR_SFA = 'https://refeds.org/profile/sfa';
 
 async function completeSignIn(
   deps: InteractionDeps,

@@ -6,7 +6,6 @@
  */
 import type { TenantConfig } from '../config/types.ts';
 import type { ConnectorConfig } from '../connectors/registry.ts';
-import { guestUserPrincipalName, type User, type UserDirectory } from '../directory/users.ts';
 import { normaliseEmail } from '../shared/email.ts';
 import { decideInvitation, decideRedemption, decideSignIn } from './decide.ts';
 import { describeOrganisation } from './organisation.ts';
@@ -14,10 +13,26 @@ import { subjectOf } from './subject.ts';
 import { trustedAssurance, type UpstreamClaims } from './trust.ts';
 import type { Decision, HomeOrganisation, Inviter, Organisation, PolicySource } from './types.ts';
 
+/** What explaining reads of a directory user (structural: policy code stays off the directory). */
+export interface User {
+  readonly id: string;
+  readonly userType: 'Guest' | 'Member';
+  readonly userPrincipalName: string;
+  readonly mail?: string;
+  readonly externalUserState?: string;
+  readonly homeTenantId?: string;
+  readonly identities: readonly { readonly issuer: string; readonly issuerTenantId?: string }[];
+}
+
 export interface ExplainDeps {
   readonly policies: PolicySource;
   readonly tenant: TenantConfig;
-  readonly users: Pick<UserDirectory, 'get' | 'findByUserPrincipalName'>;
+  /** The user directory (src/directory/users.ts), with its guest UPN rule. */
+  readonly users: {
+    get(tenantId: string, id: string): Promise<User | undefined>;
+    findByUserPrincipalName(tenantId: string, upn: string): Promise<User | undefined>;
+  };
+  readonly guestUserPrincipalName: (mail: string, primaryDomain: string) => string;
   /** Structural: the group directory's lookup, so policies naming groups see the user's groups. */
   readonly groups?: { groupIdsOf(tenantId: string, userId: string): Promise<string[]> };
 }
@@ -109,7 +124,7 @@ async function findUser(deps: ExplainDeps, tenantId: string, who: string): Promi
   if (!email) throw new ExplainError(`'${who}' is not a valid email address`);
   const primaryDomain = deps.tenant.domains[0]!;
   const user =
-    (await deps.users.findByUserPrincipalName(tenantId, guestUserPrincipalName(email, primaryDomain))) ??
+    (await deps.users.findByUserPrincipalName(tenantId, deps.guestUserPrincipalName(email, primaryDomain))) ??
     // Members sign in with their own address as UPN.
     (await deps.users.findByUserPrincipalName(tenantId, email));
   return { ...(user ? { user } : {}), email };

@@ -1,4 +1,4 @@
-import Provider, { errors, type Configuration, type KoaContextWithOIDC, type ClientMetadata, type ResourceServer } from 'oidc-provider';
+import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC, type ClientMetadata, type ResourceServer } from 'oidc-provider';
 import type { BrokerConfig, TenantConfig, AppConfig, ApiConfig } from '../config/types.ts';
 import type { User, UserDirectory } from '../directory/users.ts';
 import type { DocumentStore } from '../storage/ports.ts';
@@ -7,6 +7,7 @@ import { renderPage } from '../ui/layout.ts';
 import type { Logger } from '../shared/logger.ts';
 import { StoreUnavailableError } from '../shared/errors.ts';
 import { StoreAdapter } from './store-adapter.ts';
+import { ACR_MFA, ACR_VALUES, requestsMfa } from '../shared/assurance.ts';
 import { REDEMPTION_CLIENT_ID } from '../interaction/redemption.ts';
 import { providerJwks, type SigningAlg, type TenantKeySet } from './signing-keys.ts';
 
@@ -87,6 +88,22 @@ export function formActionOrigins(tenant: TenantConfig): string[] {
     }
   }
   return [...origins];
+}
+
+/**
+ * The provider's own prompts, plus step-up: `acr_values` naming the MFA profile asks for a new
+ * sign-in when the session's was single-factor (an essential `acr` claim is already handled by
+ * the provider's own `essential_acr` checks).
+ */
+function stepUpPolicy() {
+  const policy = interactionPolicy.base();
+  policy.get('login')!.checks.add(
+    new interactionPolicy.Check('mfa_requested', 'the app asks for multifactor authentication', 'login_required', (ctx) => {
+      const params = (ctx.oidc.params ?? {}) as Record<string, unknown>;
+      return requestsMfa(params) && ctx.oidc.session?.acr !== ACR_MFA ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT;
+    }),
+  );
+  return policy;
 }
 
 /** Adds to `grant` what the request asks for, limited to what the app is registered for. */
@@ -184,8 +201,11 @@ export function createTenantProvider(deps: TenantProviderDeps): Provider {
       introspectionSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
       authorizationSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
     },
+    acrValues: [...ACR_VALUES],
     features: {
       devInteractions: { enabled: false },
+      // Step-up: an app asks for MFA with `acr_values` or an essential `acr` claim.
+      claimsParameter: { enabled: true },
       clientCredentials: { enabled: true },
       introspection: {
         enabled: true,
@@ -313,6 +333,7 @@ ${raw(form)}
     },
     interactions: {
       url: async (_ctx, interaction) => `${prefix}/interaction/${interaction.uid}`,
+      policy: stepUpPolicy(),
     },
     renderError: async (ctx, out, error) => {
       ctx.type = 'html';

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { GroupDirectory } from '../../directory/groups.ts';
-import { UserDirectory } from '../../directory/users.ts';
+import { guestUserPrincipalName, UserDirectory } from '../../directory/users.ts';
 import { explainAccess, ExplainError } from '../../policy/explain.ts';
 import { explanationText } from '../../policy/explain-text.ts';
 import { staticPolicySource } from '../../policy/subject.ts';
@@ -47,6 +47,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
         policies: staticPolicySource(context.config.tenants),
         tenant,
         users,
+        guestUserPrincipalName,
         groups: new GroupDirectory({ store: context.store, clock: systemClock, users }),
       },
       question,

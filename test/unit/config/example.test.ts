@@ -65,7 +65,7 @@ test('the example config loads without any environment, warning only about demo 
   assert.deepEqual(apps['contoso-daemon']?.grantTypes, ['client_credentials']);
   assert.deepEqual(apps['contoso-daemon']?.apis, ['payroll-api']);
   assert.deepEqual(apps['contoso-daemon']?.redirectUris, []);
-  assert.deepEqual(apps['contoso-daemon']?.graphRoles, ['User.Invite.All', 'User.ReadWrite.All', 'AuditLog.Read.All']);
+  assert.deepEqual(apps['contoso-daemon']?.graphRoles, ['User.Invite.All', 'User.ReadWrite.All', 'AuditLog.Read.All', 'Policy.Read.All']);
   assert.deepEqual(apps['contoso-web']?.graphRoles, []);
   assert.deepEqual(contoso.invitations, { ticketDays: 30, templates: {} });
   assert.deepEqual(contoso.audit, {});

@@ -51,7 +51,7 @@ test('the reference documents the keys of user-keyed mappings under a named key'
   assert.ok(text.includes('| `invitations.templates.<lang>.subject` | string | **required** | Subject line. |'));
   assert.ok(text.includes('| `invitations.templates.<lang>.html` | string | — |'));
   assert.ok(text.includes('| `invitations.ticketDays` | integer, 1–90 | `30` |'));
-  assert.ok(text.includes('| `apps[].graphRoles` | list, each one of `User.Invite.All`, `User.ReadWrite.All`, `User.Read.All`, `AuditLog.Read.All` | `[]` |'));
+  assert.ok(text.includes('| `apps[].graphRoles` | list, each one of `User.Invite.All`, `User.ReadWrite.All`, `User.Read.All`, `AuditLog.Read.All`, `Group.Read.All`, `Group.ReadWrite.All`, `AppRoleAssignment.ReadWrite.All`, `Policy.Read.All` | `[]` |'));
   assert.ok(text.includes('| `audit.retentionDays` | integer, 1–3650 | `30` |'));
 });
 

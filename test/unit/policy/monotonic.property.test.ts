@@ -51,9 +51,9 @@ const caApps = fc.record({ includeApplications: fc.oneof(fc.constant(['All']), f
 const caControls = fc.oneof(fc.constant(['block']), fc.subarray(['mfa', 'compliantDevice', 'domainJoinedDevice'], { minLength: 1 }));
 let caCounter = 0;
 const caPolicyArb = (state: fc.Arbitrary<string>) =>
-  fc.record({ state, users: caUsers, apps: caApps, controls: caControls, operator: fc.constantFrom('AND', 'OR') }).map((o) => caPolicy(`ca-${caCounter++}`, o));
+  fc.record({ state, users: caUsers, apps: caApps, controls: caControls, operator: fc.constantFrom('AND', 'OR') }).map((o) => caPolicy(`ca-${caCounter++}`, o as Parameters<typeof caPolicy>[1]));
 
-const rawFile: fc.Arbitrary<RawFile> = fc.record({
+const rawFile = fc.record({
   crossTenantAccess: fc.record({
     default: fc.record({ b2bCollaborationInbound: collaboration }, { requiredKeys: [] }),
     partners: fc.oneof(fc.constant([]), collaboration.map((c) => [{ partner: 'fabrikam', b2bCollaborationInbound: c }])),
@@ -64,7 +64,7 @@ const rawFile: fc.Arbitrary<RawFile> = fc.record({
     fc.record({ allowInvitesFrom: fc.constant('everyone'), allowedDomains: fc.uniqueArray(fc.constantFrom(...DOMAINS), { minLength: 1, maxLength: 3 }) }),
   ),
   conditionalAccess: fc.array(caPolicyArb(fc.constantFrom('enabled', 'disabled', 'reportOnly')), { maxLength: 3 }),
-});
+}) as unknown as fc.Arbitrary<RawFile>;
 
 const question = fc.record({
   email: fc.constantFrom('alice@fabrikam.com', 'bob@hr.fabrikam.com', 'carol@adatum.com', 'dan@tailspin.com'),

@@ -55,6 +55,30 @@ export async function signInAtSamlIdp(page: Page, user: { email: string; mfa?: b
   await page.getByRole('button', { name: 'Continue' }).click();
 }
 
+/** Portico's authenticator set-up page: the key shown for typing by hand, without the spaces grouping it. */
+export async function totpSecretOnPage(page: Page): Promise<string> {
+  await page.getByRole('heading', { name: 'Set up your authenticator app' }).waitFor();
+  const grouped = await page.getByTestId('totp-secret').textContent();
+  assert.ok(grouped, 'the set-up page shows the key');
+  return grouped.replace(/\s+/g, '');
+}
+
+/** Portico's second-factor code (set-up or sign-in page): types the code and submits its form. */
+export async function enterTotpCode(page: Page, code: string): Promise<void> {
+  const form = page.locator('form', { has: page.getByTestId('totp-code') });
+  await form.getByLabel('Code from the app').fill(code);
+  await form.locator('button[type="submit"]').click();
+}
+
+/** The recovery codes shown once after set-up: returns them and presses continue. */
+export async function saveRecoveryCodes(page: Page): Promise<string[]> {
+  const list = page.getByTestId('recovery-codes');
+  await list.waitFor();
+  const codes = (await list.locator('li').allTextContents()).map((code) => code.trim());
+  await page.getByTestId('recovery-codes-continue').click();
+  return codes;
+}
+
 /** Waits until the browser is back at the app and returns the ID token claims the app shows. */
 export async function claimsAtApp(page: Page, app: RelyingPartyApp): Promise<Record<string, unknown>> {
   await page.waitForURL((url) => url.href.startsWith(app.redirectUri));

@@ -14,7 +14,7 @@ import { graphApi } from './api/index.ts';
 import type { AuditLog } from './directory/audit.ts';
 import { AppRoleAssignments } from './directory/app-role-assignments.ts';
 import { GroupDirectory } from './directory/groups.ts';
-import { porticoTenantIssuers, refreshCheck, type AccessPolicyDeps } from './interaction/access-policy.ts';
+import { porticoTenantIssuers, refreshCheck, signInFrequencyCheck, type AccessPolicyDeps } from './interaction/access-policy.ts';
 import { SignInLog } from './directory/sign-in-log.ts';
 import { auditRetentionDays } from './config/invitations.ts';
 import { directoryServices, type InvitationService } from './directory/invitations.ts';
@@ -38,7 +38,7 @@ import { brandingImageOrigins } from './ui/branding.ts';
 import { SigningKeyService } from './provider/signing-keys.ts';
 import { formActionOrigins } from './provider/tenant-provider.ts';
 import { TenantProviders } from './provider/tenant-registry.ts';
-import { systemClock, type Clock } from './shared/clock.ts';
+import { epochSeconds, systemClock, type Clock } from './shared/clock.ts';
 import { ConfigError, errorMessage } from './shared/errors.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
 import type { DocumentStore } from './storage/ports.ts';
@@ -163,7 +163,18 @@ export async function startPortico(options: StartOptions = {}): Promise<RunningP
   const keys = new SigningKeyService({ store, clock, encryptionSecret: broker.keys.encryptionSecret });
   const groups = new GroupDirectory({ store, clock, users });
   const access: AccessPolicyDeps = { policies: liveConfig, groups, porticoTenants: porticoTenantIssuers(broker.publicUrl, config.tenants.map((t) => t.id)) };
-  const providers = new TenantProviders({ broker, tenants: config.tenants, store, users, keys, clock, logger, mayRefresh: refreshCheck(access, logger) });
+  const nowSeconds = () => epochSeconds(clock);
+  const providers = new TenantProviders({
+    broker,
+    tenants: config.tenants,
+    store,
+    users,
+    keys,
+    clock,
+    logger,
+    mayRefresh: refreshCheck(access, logger, nowSeconds),
+    signInExpired: signInFrequencyCheck(access, users, nowSeconds),
+  });
   await providers.start();
   providers.watchKeys(broker.keys.rotationCheckSeconds);
 
@@ -240,6 +251,7 @@ export async function startPortico(options: StartOptions = {}): Promise<RunningP
         signInLog,
         access,
         authenticators,
+        clock,
         redemption: {
           invitations,
           store,

@@ -1,6 +1,7 @@
 /**
  * Tenant and broker keys of guest invitations and the directory audit log, and the app roles a
- * daemon may hold on the management API (`apps[].graphRoles`).
+ * daemon may hold on the management API (`apps[].graphRoles`) and the delegated scopes an app
+ * may ask for a signed-in user (`apps[].graphScopes`).
  */
 import { z } from 'zod';
 import { PLACEHOLDERS, templateProblem } from '../mail/templates/placeholders.ts';
@@ -20,6 +21,16 @@ export const GRAPH_ROLES = [
 export const graphRoleSchema = z.enum(GRAPH_ROLES).meta({
   description:
     '`User.Invite.All`: invite guests. `User.Read.All` / `User.ReadWrite.All`: read / also change and delete users. `AuditLog.Read.All`: read the audit and sign-in logs. `Group.Read.All` / `Group.ReadWrite.All`: read / also manage groups. `AppRoleAssignment.ReadWrite.All`: assign apps. `Policy.Read.All`: ask what the collaboration policy decides for a user, and why (`POST /policies/explain`).',
+});
+
+/**
+ * Microsoft Graph's delegated permissions that a signed-in user's token may carry as `scp`
+ * (`apps[].graphScopes`): the user acts as themselves, within what these allow.
+ */
+export const GRAPH_SCOPES = ['User.Read', 'User.ReadBasic.All', 'User.Read.All', 'User.Invite.All', 'Group.Read.All', 'GroupMember.Read.All'] as const;
+export const graphScopeSchema = z.enum(GRAPH_SCOPES).meta({
+  description:
+    '`User.Read`: the signed-in user\'s own user object (`GET /me`). `User.ReadBasic.All` / `User.Read.All`: read and list users. `User.Invite.All`: invite guests (as far as `externalCollaboration.allowInvitesFrom` lets the user). `GroupMember.Read.All` / `Group.Read.All`: read groups, their members and memberships. Guests are further limited by `externalCollaboration.guestUserAccess`.',
 });
 
 export const TICKET_DAYS_MAX = 90;

@@ -199,7 +199,8 @@ export const conditionalAccessPolicySchema = z.strictObject({
         ctx.addIssue({ code: 'custom', path: ['builtInControls'], message: 'block cannot be combined with other controls' });
       }
     })
-    .meta({ description: 'What a user the policy applies to must satisfy.' }),
+    .optional()
+    .meta({ description: 'What a user the policy applies to must satisfy. Left out, the policy grants access and only its session controls apply.' }),
   sessionControls: z
     .strictObject({
       signInFrequency: z
@@ -212,6 +213,10 @@ export const conditionalAccessPolicySchema = z.strictObject({
     })
     .optional()
     .meta({ description: 'Session controls.' }),
+}).superRefine((value, ctx) => {
+  if (!value.grantControls && !value.sessionControls?.signInFrequency) {
+    ctx.addIssue({ code: 'custom', path: ['grantControls'], message: 'is required unless sessionControls.signInFrequency is given (a policy must do something)' });
+  }
 });
 
 export type CrossTenantAccess = z.output<typeof crossTenantAccessSchema>;

@@ -150,6 +150,16 @@ function appRules(app: Record<string, unknown>, at: PathSegment[], knownApis: st
   }
   duplicates(roles, [...at, 'graphRoles'], 'graphRoles', issues);
 
+  // Delegated scopes come with a signed-in user, through the authorization code flow.
+  const scopes = listOf(app['graphScopes']);
+  if (scopes && scopes.length > 0 && type !== undefined) {
+    if (type === 'daemon') add(['graphScopes'], 'not allowed for daemon apps (delegated scopes need a signed-in user; use graphRoles)');
+    else if (!(grants ?? defaultGrantTypes(type)).includes('authorization_code')) {
+      add(['graphScopes'], "requires 'authorization_code' in grantTypes (delegated scopes come with a user's sign-in)");
+    }
+  }
+  duplicates(scopes, [...at, 'graphScopes'], 'graphScopes', issues);
+
   const origins = listOf(app['corsOrigins']);
   if (type === 'daemon' && origins && origins.length > 0) add(['corsOrigins'], 'not allowed for daemon apps');
   else {

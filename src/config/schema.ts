@@ -16,7 +16,7 @@
 import { z } from 'zod';
 import { brandingSchema } from './branding.ts';
 import { HTTPS_ONLY, checked, domainProblem, isLoopbackHost, publicUrlProblem, slug } from './primitives.ts';
-import { brokerAuditSchema, graphRoleSchema, invitationsSchema, tenantAuditSchema } from './invitations.ts';
+import { brokerAuditSchema, graphRoleSchema, graphScopeSchema, invitationsSchema, tenantAuditSchema } from './invitations.ts';
 import { conditionalAccessPolicySchema, crossTenantAccessSchema, externalCollaborationSchema } from './policy.ts';
 import { emailOneTimePasscodeSchema, identityProviderSchema, partnerSchema, signInSchema } from './sign-in.ts';
 
@@ -358,6 +358,10 @@ export const appSchema = z.strictObject({
   graphRoles: z.array(graphRoleSchema).default([]).meta({
     description:
       "App roles on the tenant's management API (`{publicUrl}/graph/v1.0`), carried as `roles` in the access tokens the app gets by client credentials with `resource={publicUrl}/graph`. Only for `daemon` apps and `web` apps that use client_credentials.",
+  }),
+  graphScopes: z.array(graphScopeSchema).default([]).meta({
+    description:
+      "Delegated scopes on the tenant's management API for the users signed in to this app: asked for with `resource={publicUrl}/graph` and `scope=openid User.Read …` (or `.default` for all of them) in the authorization request, carried as `scp` in the access token. The user acts as themselves: guests are limited further by `externalCollaboration.guestUserAccess`. Not for `daemon` apps, which sign in no one.",
   }),
 });
 

@@ -6,7 +6,7 @@
 import type { z } from 'zod';
 import type { ConnectorConfig } from '../connectors/registry.ts';
 import type { brandingSchema } from './branding.ts';
-import type { graphRoleSchema } from './invitations.ts';
+import type { graphRoleSchema, graphScopeSchema } from './invitations.ts';
 import type { connectorGroupSchema, partnerSchema } from './sign-in.ts';
 import type {
   apiSchema,
@@ -25,6 +25,8 @@ export type GrantType = z.output<typeof grantTypeSchema>;
 export type LogLevel = z.output<typeof logLevelSchema>;
 /** An app role on the management API (`apps[].graphRoles`). */
 export type GraphRole = z.output<typeof graphRoleSchema>;
+/** A delegated scope on the management API (`apps[].graphScopes`). */
+export type GraphScope = z.output<typeof graphScopeSchema>;
 
 /** `portico.yaml` as written (after `${env:...}` substitution and zod defaults). */
 export type BrokerFile = z.output<typeof brokerFileSchema>;

@@ -22,6 +22,15 @@ export interface LastSignIn {
   readonly at: string;
   /** The `idp` of the identity used. */
   readonly idp: string;
+  /** The session's `auth_time` (seconds): tokens of that session may carry `device`. */
+  readonly authTime?: number;
+  /** Device claims of that sign-in that the tenant trusts (untrusted ones are never stored). */
+  readonly device?: TrustedDevice;
+}
+
+export interface TrustedDevice {
+  readonly compliant?: true;
+  readonly hybridJoined?: true;
 }
 
 export interface User {
@@ -163,14 +172,19 @@ export class UserDirectory {
   }
 
   /** Records a sign-in; `accept` turns a pending guest into an accepted one (first sign-in). */
-  async recordSignIn(tenantId: string, userId: string, change: { idp: string; accept: boolean; homeTenantId?: string }): Promise<User> {
+  async recordSignIn(
+    tenantId: string,
+    userId: string,
+    change: { idp: string; accept: boolean; homeTenantId?: string; authTime?: number; device?: TrustedDevice },
+  ): Promise<User> {
     const now = new Date(this.#clock.now()).toISOString();
     return this.#store.update<User>(USERS, userId, (user) => {
       if (user.tenantId !== tenantId) return user;
       const accepting = change.accept && user.externalUserState === 'PendingAcceptance';
+      const device = change.device && (change.device.compliant || change.device.hybridJoined) ? { device: change.device } : {};
       return {
         ...user,
-        lastSignIn: { at: now, idp: change.idp },
+        lastSignIn: { at: now, idp: change.idp, ...(change.authTime === undefined ? {} : { authTime: change.authTime }), ...device },
         ...(change.homeTenantId && !user.homeTenantId ? { homeTenantId: change.homeTenantId } : {}),
         ...(accepting ? { externalUserState: 'Accepted' as const, externalUserStateChangeDateTime: now } : {}),
       };

@@ -113,8 +113,14 @@ export async function decideAccess(deps: AccessPolicyDeps, question: AccessQuest
  * with what the refresh token says of the sign-in (`mfa` in its `amr` was verified or trusted
  * then). A challenge refuses too: meeting new requirements needs an interactive sign-in.
  */
-export function refreshCheck(deps: AccessPolicyDeps, logger: Logger) {
-  return async (input: { readonly tenantId: string; readonly user: User; readonly appId: string; readonly amr: readonly string[] }): Promise<boolean> => {
+export function refreshCheck(deps: AccessPolicyDeps, logger: Logger, nowSeconds: () => number) {
+  return async (input: {
+    readonly tenantId: string;
+    readonly user: User;
+    readonly appId: string;
+    readonly amr: readonly string[];
+    readonly authTime?: number | undefined;
+  }): Promise<boolean> => {
     const answer = await decideAccess(deps, {
       tenantId: input.tenantId,
       user: input.user,
@@ -123,12 +129,42 @@ export function refreshCheck(deps: AccessPolicyDeps, logger: Logger) {
       claims: { kind: 'refresh', amr: [] },
       porticoMfa: input.amr.includes('mfa'),
     });
-    if (!answer || answer.decision.effect === 'allow') return true;
+    if (!answer) return true;
     const { decision } = answer;
+    if (decision.effect === 'allow' && !signInTooOld(decision.signInFrequencySeconds, input.authTime, nowSeconds())) return true;
     logger.info(
-      { tenant: input.tenantId, client: input.appId, user: input.user.id, effect: decision.effect, rule: decision.denial?.rule ?? decision.requirements.map((r) => r.policyId).join(',') },
+      {
+        tenant: input.tenantId,
+        client: input.appId,
+        user: input.user.id,
+        effect: decision.effect,
+        rule: decision.denial?.rule ?? (decision.requirements.map((r) => r.policyId).join(',') || 'sign-in frequency'),
+      },
       'refresh refused by policy',
     );
     return false;
+  };
+}
+
+const signInTooOld = (frequencySeconds: number | undefined, authTime: number | undefined, now: number): boolean =>
+  frequencySeconds !== undefined && authTime !== undefined && now - authTime > frequencySeconds;
+
+/**
+ * Conditional access sign-in frequency at the authorization endpoint: a session older than the
+ * shortest frequency of the policies that apply to the user and app must sign in again.
+ */
+export function signInFrequencyCheck(deps: AccessPolicyDeps, users: { get(tenantId: string, id: string): Promise<User | undefined> }, nowSeconds: () => number) {
+  return async (input: { readonly tenantId: string; readonly userId: string; readonly appId: string; readonly authTime: number }): Promise<boolean> => {
+    const user = await users.get(input.tenantId, input.userId);
+    if (!user) return false;
+    const answer = await decideAccess(deps, {
+      tenantId: input.tenantId,
+      user,
+      home: homeOfUser(deps, user),
+      appId: input.appId,
+      claims: { kind: 'session', amr: [] },
+      porticoMfa: false,
+    });
+    return signInTooOld(answer?.decision.signInFrequencySeconds, input.authTime, nowSeconds());
   };
 }

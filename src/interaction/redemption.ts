@@ -207,6 +207,8 @@ export type RedemptionCheck =
       readonly page: { readonly title: MessageKey; readonly body: MessageKey; readonly values: Record<string, string>; readonly testId: string };
       /** Set when collaboration policy refused: its trace goes to the sign-in log. */
       readonly decision?: Decision;
+      /** The invited user the policy refused, so the sign-in log entry names them. */
+      readonly user?: User;
     };
 
 /**
@@ -239,7 +241,7 @@ export async function checkRedemptionIdentity(
   if (!user) return { outcome: 'refused', page: { title: 'ticketProblemTitle', body: 'ticket_revoked', values: {}, testId: 'ticket-revoked' } };
   const decision = deps.invitations.redemptionDecision(input.tenantId, user, input.home);
   if (decision?.effect === 'deny') {
-    return { outcome: 'refused', page: { title: 'policyBlockedTitle', body: 'policyBlockedBody', values: {}, testId: 'policy-blocked' }, decision };
+    return { outcome: 'refused', page: { title: 'policyBlockedTitle', body: 'policyBlockedBody', values: {}, testId: 'policy-blocked' }, decision, user };
   }
   return { outcome: 'consent', user };
 }

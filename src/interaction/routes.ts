@@ -3,7 +3,7 @@ import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { TenantConfig } from '../config/types.ts';
 import { UpstreamError, type CodeConnector, type Connector, type UpstreamIdentity } from '../connectors/types.ts';
-import type { User, UserDirectory } from '../directory/users.ts';
+import type { TrustedDevice, User, UserDirectory } from '../directory/users.ts';
 import { requestIdOf } from '../http/express-app.ts';
 import type { Logger } from '../shared/logger.ts';
 import { html } from '../ui/html.ts';
@@ -24,6 +24,7 @@ import { describeRequirement, homeOrganisationOf, type Decision, type HomeOrgani
 import { InvitationError } from '../directory/invitations.ts';
 import type { AuthenticatorStore } from '../mfa/authenticator-store.ts';
 import { ACR_MFA, ACR_SFA, requestsMfa } from '../shared/assurance.ts';
+import { epochSeconds, systemClock, type Clock } from '../shared/clock.ts';
 import { qrCodeSvg } from '../mfa/qr.ts';
 import { totpUri } from '../mfa/totp.ts';
 import { recoveryCodesPage, totpChallengePage, totpEnrolmentPage } from '../ui/mfa-pages.ts';
@@ -63,6 +64,8 @@ export interface InteractionDeps {
   readonly access?: AccessPolicyDeps | undefined;
   /** Portico's own second factor, for conditional access that wants MFA the upstream did not give. */
   readonly authenticators?: AuthenticatorStore | undefined;
+  /** The time of sign-ins (`auth_time`), which sign-in frequency is measured against. */
+  readonly clock?: Clock | undefined;
 }
 
 const FLOW_COOKIE = 'portico_flow';
@@ -574,6 +577,7 @@ async function finishSignIn(
       deps.logger.info({ requestId: requestIdOf(req), tenant: target.tenant.id, idp: identity.idp, reason: check.page.testId }, 'redemption refused');
       await recordSignIn(deps.signInLog, target, req, flow, {
         identity,
+        user: check.user,
         outcome: check.decision ? refused('policy-blocked', check.decision.denial?.rule) : redemptionRefused(check.page.testId),
         ...(check.decision ? { policyTrace: check.decision.trace } : {}),
       });
@@ -767,9 +771,14 @@ async function completeSignIn(
   how: string,
   access: AccessAnswer | undefined,
 ): Promise<void> {
+  // The session's auth_time, set here so the trusted device claims stored with it match its tokens.
+  const authTime = epochSeconds(deps.clock ?? systemClock);
+  const device = access ? trustedDevice(access) : undefined;
   const user = await deps.users.recordSignIn(target.tenant.id, userId, {
     idp: identity.idp,
     accept: true,
+    authTime,
+    ...(device ? { device } : {}),
     ...(identity.homeTenantId ? { homeTenantId: identity.homeTenantId } : {}),
   });
   const log = { requestId: requestIdOf(req), tenant: target.tenant.id, client: flow.clientId, idp: identity.idp, connector: identity.connectorId };
@@ -789,7 +798,13 @@ async function completeSignIn(
   });
   await deps.flows.end(flow.uid);
   clearFlowCookie(deps, res, target.tenant.id);
-  await target.provider.interactionFinished(req, res, { login: { accountId: user.id, amr, acr } }, { mergeWithLastSubmission: false });
+  await target.provider.interactionFinished(req, res, { login: { accountId: user.id, amr, acr, ts: authTime } }, { mergeWithLastSubmission: false });
+}
+
+function trustedDevice(access: AccessAnswer): TrustedDevice | undefined {
+  const { compliantDevice, domainJoinedDevice } = access.assurance;
+  if (!compliantDevice && !domainJoinedDevice) return undefined;
+  return { ...(compliantDevice ? { compliant: true as const } : {}), ...(domainJoinedDevice ? { hybridJoined: true as const } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------

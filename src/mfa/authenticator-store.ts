@@ -92,7 +92,8 @@ interface StoredTotp {
 interface StoredAuthenticators {
   readonly tenantId: string;
   readonly userId: string;
-  readonly totp: StoredTotp;
+  /** Absent when the user's first method was a passkey: the record then holds only the recovery codes. */
+  readonly totp?: StoredTotp;
   /** Hashes of the recovery codes not used yet. */
   readonly recoveryCodes: readonly string[];
 }
@@ -180,13 +181,12 @@ export class AuthenticatorStore {
   /** Checks a code from the user's app; each time step is accepted once, and only after the last one accepted. */
   async verify(tenantId: string, userId: string, code: string): Promise<VerifyResult> {
     const key = userKey(tenantId, userId);
-    const record = await this.#store.get<StoredAuthenticators>(AUTHENTICATORS, key);
-    if (!record) return { status: 'no_method' };
+    const totp = (await this.#store.get<StoredAuthenticators>(AUTHENTICATORS, key))?.value.totp;
+    if (!totp) return { status: 'no_method' };
     // Something that cannot be a code is a typo, not a guess: it costs no attempt.
     if (cleanTotpCode(code) === undefined) return { status: 'invalid' };
     const throttled = await this.#reserveAttempt(key);
     if (throttled) return throttled;
-    const { totp } = record.value;
     const match = await verifyTotp(this.#openSecret(totp.secret, `${key}:${totp.id}`), code, this.#clock);
     if (!match) return { status: 'invalid' };
 
@@ -194,7 +194,7 @@ export class AuthenticatorStore {
     let outcome = 'no_method' as 'ok' | 'replayed' | 'no_method';
     try {
       await this.#store.update<StoredAuthenticators>(AUTHENTICATORS, key, (current) => {
-        if (current.totp.id !== totp.id) {
+        if (current.totp?.id !== totp.id) {
           outcome = 'no_method';
           return current;
         }
@@ -216,10 +216,10 @@ export class AuthenticatorStore {
     return { status: 'ok', timeStep: match.timeStep };
   }
 
-  /** Signs in with a recovery code instead of the app; each code works once. */
+  /** Signs in with a recovery code instead of the app (or a passkey); each code works once. */
   async useRecoveryCode(tenantId: string, userId: string, input: string): Promise<RecoveryCodeResult> {
     const key = userKey(tenantId, userId);
-    if (!(await this.hasMethod(tenantId, userId))) return { status: 'no_method' };
+    if (!(await this.hasRecoveryCodes(tenantId, userId))) return { status: 'no_method' };
     if (normaliseRecoveryCode(input) === undefined) return { status: 'invalid' };
     const throttled = await this.#reserveAttempt(key);
     if (throttled) return throttled;
@@ -239,13 +239,52 @@ export class AuthenticatorStore {
     return { status: 'ok', remaining };
   }
 
+  /** True when the user has an authenticator app. */
   async hasMethod(tenantId: string, userId: string): Promise<boolean> {
+    return (await this.#store.get<StoredAuthenticators>(AUTHENTICATORS, userKey(tenantId, userId)))?.value.totp !== undefined;
+  }
+
+  /** True when the user has recovery codes (from the app's enrolment or the first passkey's), used or not. */
+  async hasRecoveryCodes(tenantId: string, userId: string): Promise<boolean> {
     return (await this.#store.get(AUTHENTICATORS, userKey(tenantId, userId))) !== undefined;
   }
 
+  /**
+   * Recovery codes for a user whose first method is a passkey: created only when the user has
+   * none (no app, no earlier passkey), and returned once. Undefined when the user has some already,
+   * so the first method enrolled, whichever it is, is the one that brings them.
+   */
+  async createRecoveryCodes(tenantId: string, userId: string): Promise<string[] | undefined> {
+    const recoveryCodes = generateRecoveryCodes();
+    try {
+      await this.#store.create<StoredAuthenticators>(
+        AUTHENTICATORS,
+        userKey(tenantId, userId),
+        { tenantId, userId, recoveryCodes: recoveryCodes.map(hashRecoveryCode) },
+        { tags: [`tenant:${tenantId}`] },
+      );
+    } catch (error) {
+      if (error instanceof AlreadyExistsError) return undefined;
+      throw error;
+    }
+    return recoveryCodes;
+  }
+
+  /**
+   * Deletes recovery codes that no longer go with any method (the user's last passkey was
+   * deleted), so the next method enrolled brings fresh ones. An app's record is left alone.
+   */
+  async dropRecoveryCodesWithoutMethod(tenantId: string, userId: string): Promise<boolean> {
+    const key = userKey(tenantId, userId);
+    const record = await this.#store.get<StoredAuthenticators>(AUTHENTICATORS, key);
+    // An app is only ever added by `create`, so a record without one cannot gain one meanwhile.
+    if (!record || record.value.totp) return false;
+    return this.#store.delete(AUTHENTICATORS, key);
+  }
+
   async listMethods(tenantId: string, userId: string): Promise<AuthenticatorMethod[]> {
-    const record = await this.#store.get<StoredAuthenticators>(AUTHENTICATORS, userKey(tenantId, userId));
-    return record ? [methodOf(record.value.totp)] : [];
+    const totp = (await this.#store.get<StoredAuthenticators>(AUTHENTICATORS, userKey(tenantId, userId)))?.value.totp;
+    return totp ? [methodOf(totp)] : [];
   }
 
   /**
@@ -256,7 +295,7 @@ export class AuthenticatorStore {
   async reset(tenantId: string, userId: string, methodId?: string): Promise<boolean> {
     const key = userKey(tenantId, userId);
     const record = await this.#store.get<StoredAuthenticators>(AUTHENTICATORS, key);
-    if (!record || (methodId !== undefined && record.value.totp.id !== methodId)) return false;
+    if (!record || (methodId !== undefined && record.value.totp?.id !== methodId)) return false;
     await this.#store.delete(ENROLMENTS, key);
     return this.#store.delete(AUTHENTICATORS, key);
   }

@@ -94,8 +94,18 @@ export function evaluateConditionalAccess(
       continue;
     }
     const scope = `${users.why}; ${apps.why}`;
-    const { builtInControls, operator } = policy.grantControls;
     const enforced = policy.state === 'enabled';
+    const frequency = policy.sessionControls?.signInFrequency;
+    if (enforced && frequency) {
+      const seconds = frequency.value * (frequency.type === 'hours' ? HOUR : 24 * HOUR);
+      signInFrequencySeconds = Math.min(signInFrequencySeconds ?? seconds, seconds);
+    }
+    if (!policy.grantControls) {
+      const every = frequency ? `sign in again every ${frequency.value} ${frequency.type}` : 'no controls';
+      trace.push({ layer, rule, matched: true, effect: enforced ? 'allow' : 'reportOnly', detail: `grants access; ${every} (${scope})` });
+      continue;
+    }
+    const { builtInControls, operator } = policy.grantControls;
     if (builtInControls.includes('block')) {
       trace.push({ layer, rule, matched: true, effect: enforced ? 'deny' : 'reportOnly', detail: `${enforced ? 'blocks' : 'would block'} (${scope})` });
       continue;
@@ -111,11 +121,6 @@ export function evaluateConditionalAccess(
       detail: `${enforced ? 'requires' : 'would require'} ${wants}: ${satisfied ? 'satisfied' : 'not yet satisfied'} (${scope})`,
     });
     if (enforced && !satisfied) unmet.push(requirement);
-    const frequency = policy.sessionControls?.signInFrequency;
-    if (enforced && frequency) {
-      const seconds = frequency.value * (frequency.type === 'hours' ? HOUR : 24 * HOUR);
-      signInFrequencySeconds = Math.min(signInFrequencySeconds ?? seconds, seconds);
-    }
   }
   return { trace, unmet, ...(signInFrequencySeconds !== undefined ? { signInFrequencySeconds } : {}) };
 }

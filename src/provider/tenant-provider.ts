@@ -10,6 +10,7 @@ import { StoreAdapter } from './store-adapter.ts';
 import { ACR_MFA, ACR_VALUES, requestsMfa } from '../shared/assurance.ts';
 import { REDEMPTION_CLIENT_ID } from '../interaction/redemption.ts';
 import { providerJwks, type SigningAlg, type TenantKeySet } from './signing-keys.ts';
+import { effectiveGraphScopes, offeredGraphScopes } from './graph-scopes.ts';
 
 export interface TenantProviderDeps {
   readonly broker: BrokerConfig;
@@ -25,7 +26,15 @@ export interface TenantProviderDeps {
    * carries it): false refuses the refresh (invalid_grant), so the user must sign in again and
    * meet the policy in force now.
    */
-  readonly mayRefresh?: (input: { readonly tenantId: string; readonly user: User; readonly appId: string; readonly amr: readonly string[] }) => Promise<boolean>;
+  readonly mayRefresh?: (input: {
+    readonly tenantId: string;
+    readonly user: User;
+    readonly appId: string;
+    readonly amr: readonly string[];
+    readonly authTime?: number | undefined;
+  }) => Promise<boolean>;
+  /** Conditional access sign-in frequency: true when the session is too old for the user and app. */
+  readonly signInExpired?: (input: { readonly tenantId: string; readonly userId: string; readonly appId: string; readonly authTime: number }) => Promise<boolean>;
 }
 
 export const issuerFor = (publicUrl: string, tenantId: string): string => `${publicUrl}/${tenantId}/v2.0`;
@@ -90,14 +99,46 @@ export function formActionOrigins(tenant: TenantConfig): string[] {
   return [...origins];
 }
 
+/** `auth_time` of the sign-in a token comes from: the code or refresh token used, else the session. */
+function authTimeOf(ctx: KoaContextWithOIDC, token?: object): number | undefined {
+  const fromToken = token && 'authTime' in token && typeof token.authTime === 'number' ? token.authTime : undefined;
+  const entities = ctx.oidc?.entities as { AuthorizationCode?: { authTime?: number }; RefreshToken?: { authTime?: number } } | undefined;
+  return fromToken ?? entities?.AuthorizationCode?.authTime ?? entities?.RefreshToken?.authTime ?? ctx.oidc?.session?.authTime();
+}
+
 /**
- * The provider's own prompts, plus step-up: `acr_values` naming the MFA profile asks for a new
- * sign-in when the session's was single-factor (an essential `acr` claim is already handled by
- * the provider's own `essential_acr` checks).
+ * `device_compliant` / `device_hybrid_joined`: only the trusted device claims stored with the
+ * sign-in this token comes from. A later sign-in replaces them, and older sessions then get none
+ * (fewer claims, never claims of another device).
  */
-function stepUpPolicy() {
+function deviceClaims(user: User, authTime: number | undefined): Record<string, boolean> {
+  const last = user.lastSignIn;
+  if (!last?.device || authTime === undefined || last.authTime !== authTime) return {};
+  return { ...(last.device.compliant ? { device_compliant: true } : {}), ...(last.device.hybridJoined ? { device_hybrid_joined: true } : {}) };
+}
+
+/**
+ * The provider's own prompts, plus conditional access's sign-in frequency (a session older than it
+ * signs in again) and step-up: `acr_values` naming the MFA profile asks for a new sign-in when the
+ * session's was single-factor (an essential `acr` claim is already handled by the provider's own
+ * `essential_acr` checks).
+ */
+function promptPolicy(tenantId: string, signInExpired: TenantProviderDeps['signInExpired']) {
+  const { Check } = interactionPolicy;
   const policy = interactionPolicy.base();
-  policy.get('login')!.checks.add(
+  const login = policy.get('login')!;
+  if (signInExpired) {
+    login.checks.add(
+      new Check('sign_in_frequency', 'conditional access asks for a new sign-in', 'login_required', async (ctx) => {
+        const session = ctx.oidc.session;
+        const authTime = session?.authTime();
+        if (!session?.accountId || authTime === undefined || !ctx.oidc.client) return Check.NO_NEED_TO_PROMPT;
+        const expired = await signInExpired({ tenantId, userId: session.accountId, appId: ctx.oidc.client.clientId, authTime });
+        return expired ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+      }),
+    );
+  }
+  login.checks.add(
     new interactionPolicy.Check('mfa_requested', 'the app asks for multifactor authentication', 'login_required', (ctx) => {
       const params = (ctx.oidc.params ?? {}) as Record<string, unknown>;
       return requestsMfa(params) && ctx.oidc.session?.acr !== ACR_MFA ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT;
@@ -112,6 +153,7 @@ function grantRequested(
   grant: InstanceType<Provider['Grant']>,
   app: AppConfig | undefined,
   apisByIdentifier: ReadonlyMap<string, ApiConfig>,
+  graphResource: string,
 ): void {
   if (!app) return;
   const params = ctx.oidc.params ?? {};
@@ -128,6 +170,12 @@ function grantRequested(
     if (!app.apis.includes(api.id)) continue;
     const scopes = requested.filter((scope) => api.scopes.includes(scope));
     grant.addResourceScope(api.identifier, scopes.join(' '));
+  }
+  // The management API's delegated scopes, within the app's `graphScopes` (`.default` included).
+  if (resources.includes(graphResource)) {
+    const offered = offeredGraphScopes(app.graphScopes);
+    const scopes = requested.filter((scope) => offered.includes(scope));
+    if (scopes.length) grant.addResourceScope(graphResource, scopes.join(' '));
   }
 }
 
@@ -153,7 +201,7 @@ export function createTenantProvider(deps: TenantProviderDeps): Provider {
   const allowedApis = (clientId: string): ApiConfig[] =>
     (appsById.get(clientId)?.apis ?? []).flatMap((id) => apisById.get(id) ?? []);
 
-  // The management API: app roles only (client credentials), never a user's token.
+  // The management API: app roles by client credentials; delegated scopes with a user's sign-in.
   const graphResource = graphResourceFor(broker.publicUrl);
   const graphRolesOf = (clientId: string | undefined): readonly string[] => (clientId ? (appsById.get(clientId)?.graphRoles ?? []) : []);
   const isClientCredentials = (ctx: KoaContextWithOIDC): boolean => ctx.oidc.params?.['grant_type'] === 'client_credentials';
@@ -183,7 +231,7 @@ export function createTenantProvider(deps: TenantProviderDeps): Provider {
       sid: null,
       iss: null,
       // amr and acr ride on `openid` so every ID token says how the user signed in.
-      openid: ['sub', 'amr', 'acr', 'tid', 'oid', 'user_type', 'idp', 'home_tid', 'preferred_username'],
+      openid: ['sub', 'amr', 'acr', 'auth_time', 'tid', 'oid', 'user_type', 'idp', 'home_tid', 'preferred_username', 'device_compliant', 'device_hybrid_joined'],
       profile: ['name'],
       email: ['email', 'email_verified'],
     },
@@ -252,7 +300,19 @@ ${raw(form)}
         useGrantedResource: async () => true,
         getResourceServerInfo: async (ctx, resourceIndicator, client) => {
           if (resourceIndicator === graphResource) {
-            if (graphRolesOf(client.clientId).length === 0 || !isClientCredentials(ctx)) {
+            if (!isClientCredentials(ctx)) {
+              // A signed-in user's token: the scopes are the app's `graphScopes` (and `.default`).
+              const offered = offeredGraphScopes(appsById.get(client.clientId)?.graphScopes ?? []);
+              if (offered.length === 0) throw new errors.InvalidTarget(`app ${client.clientId} may not request tokens for ${resourceIndicator}`);
+              return {
+                scope: offered.join(' '),
+                audience: graphResource,
+                accessTokenTTL: broker.tokens.accessTokenSeconds,
+                accessTokenFormat: 'jwt',
+                jwt: { sign: { alg: 'ES256' } },
+              };
+            }
+            if (graphRolesOf(client.clientId).length === 0) {
               throw new errors.InvalidTarget(`app ${client.clientId} may not request tokens for ${resourceIndicator}`);
             }
             return {
@@ -276,6 +336,11 @@ ${raw(form)}
       if (token.kind === 'ClientCredentials' && token.resourceServer?.audience === graphResource) {
         claims['roles'] = [...graphRolesOf(token.clientId)];
       }
+      if (token.kind === 'AccessToken' && token.resourceServer?.audience === graphResource) {
+        // Entra's claim for delegated permissions, with `.default` spelled out.
+        const scope = (token as { scope?: string }).scope;
+        claims['scp'] = effectiveGraphScopes(scope, appsById.get(token.clientId ?? '')?.graphScopes ?? []).join(' ');
+      }
       if ('accountId' in token && typeof token.accountId === 'string') {
         // The account loaded for this request (findAccount) carries the user: no second read.
         const loaded = (ctx.oidc?.account as { user?: User } | undefined)?.user;
@@ -284,6 +349,7 @@ ${raw(form)}
           Object.assign(claims, { oid: user.id, user_type: user.userType });
           if (user.lastSignIn) claims['idp'] = user.lastSignIn.idp;
           if (user.homeTenantId) claims['home_tid'] = user.homeTenantId;
+          Object.assign(claims, deviceClaims(user, authTimeOf(ctx)));
         }
       }
       return claims;
@@ -298,7 +364,7 @@ ${raw(form)}
       const grantId = oidc.result?.['consent']?.grantId ?? oidc.session.grantIdFor(clientId);
       const grant = (grantId ? await oidc.provider.Grant.find(grantId) : undefined) ?? new oidc.provider.Grant({ accountId, clientId });
       if (clientId === REDEMPTION_CLIENT_ID) grant.addOIDCScope('openid');
-      else grantRequested(ctx, grant, appsById.get(clientId), apisByIdentifier);
+      else grantRequested(ctx, grant, appsById.get(clientId), apisByIdentifier, graphResource);
       await grant.save();
       return grant;
     },
@@ -310,8 +376,14 @@ ${raw(form)}
       const user = await users.get(tenant.id, sub);
       if (!user || !user.accountEnabled) return undefined;
       if (token?.kind === 'RefreshToken' && deps.mayRefresh) {
-        const refresh = token as { clientId?: string; amr?: string[] };
-        const allowed = await deps.mayRefresh({ tenantId: tenant.id, user, appId: refresh.clientId ?? ctx.oidc.client?.clientId ?? '', amr: refresh.amr ?? [] });
+        const refresh = token as { clientId?: string; amr?: string[]; authTime?: number };
+        const allowed = await deps.mayRefresh({
+          tenantId: tenant.id,
+          user,
+          appId: refresh.clientId ?? ctx.oidc.client?.clientId ?? '',
+          amr: refresh.amr ?? [],
+          authTime: refresh.authTime,
+        });
         if (!allowed) return undefined;
       }
       return {
@@ -328,12 +400,13 @@ ${raw(form)}
           ...(user.lastSignIn ? { idp: user.lastSignIn.idp } : {}),
           ...(user.homeTenantId ? { home_tid: user.homeTenantId } : {}),
           ...(user.mail ? { email: user.mail, email_verified: true } : {}),
+          ...deviceClaims(user, authTimeOf(ctx, token)),
         }),
       };
     },
     interactions: {
       url: async (_ctx, interaction) => `${prefix}/interaction/${interaction.uid}`,
-      policy: stepUpPolicy(),
+      policy: promptPolicy(tenant.id, deps.signInExpired),
     },
     renderError: async (ctx, out, error) => {
       ctx.type = 'html';

@@ -35,6 +35,8 @@ export interface TestPorticoOptions {
   readonly tenantFiles?: Record<string, string>;
   /** Live config reloads (off unless asked): see StartOptions.watchConfig. */
   readonly watchConfig?: StartOptions['watchConfig'];
+  /** Portico's clock (sign-in times, TOTP, sign-in frequency); the provider's token times stay real. */
+  readonly clock?: StartOptions['clock'];
 }
 
 export interface TestPortico {
@@ -86,6 +88,7 @@ export async function startTestPortico(options: TestPorticoOptions): Promise<Tes
     host: '127.0.0.1',
     testLogin: true,
     ...(options.watchConfig === undefined ? {} : { watchConfig: options.watchConfig }),
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
     logger: createLogger({ level: 'info', destination: logs }),
   });
   const issuer = `http://127.0.0.1:${port}/contoso/v2.0`;

@@ -64,12 +64,15 @@ export async function passcodeSignIn(portico: TestPortico, smtp: SmtpSink, app: 
   return { session: s, response };
 }
 
-/** The user's sign-in log entries, newest first, read with a daemon holding AuditLog.Read.All. */
-export async function signInsOf(portico: TestPortico, userId: string, daemon: { id: string; secret: string }): Promise<SignIn[]> {
+/** Sign-in log entries matching a `$filter`, newest first, read with a daemon holding AuditLog.Read.All. */
+export async function signIns(portico: TestPortico, filter: string, daemon: { id: string; secret: string }): Promise<SignIn[]> {
   const token = await appToken(portico, daemon);
-  const filter = encodeURIComponent(`userId eq '${userId}'`);
-  const response = await fetch(`http://127.0.0.1:${portico.port}/graph/v1.0/auditLogs/signIns?$filter=${filter}`, { headers: { authorization: `Bearer ${token}` } });
+  const response = await fetch(`http://127.0.0.1:${portico.port}/graph/v1.0/auditLogs/signIns?$filter=${encodeURIComponent(filter)}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
   assert.equal(response.status, 200);
   return ((await response.json()) as { value: SignIn[] }).value;
 }
 
+export const signInsOf = (portico: TestPortico, userId: string, daemon: { id: string; secret: string }): Promise<SignIn[]> =>
+  signIns(portico, `userId eq '${userId}'`, daemon);

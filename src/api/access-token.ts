@@ -1,13 +1,16 @@
 /**
  * Bearer tokens of the management API: ES256 JWT access tokens (`typ: at+jwt`) from a tenant's
- * own token endpoint, with the Graph resource as audience. The tenant is the token's issuer;
+ * own token endpoint, with the Graph resource as audience: an app's own (`roles`, by client
+ * credentials) or a signed-in user's (`scp`, delegated scopes). The tenant is the token's issuer;
  * the signature is checked in-process against the public half of that tenant's published keys,
  * read from the key store as the providers read them (no HTTP round trip to our own JWKS).
  */
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import type { AppConfig, GraphRole, TenantConfig } from '../config/types.ts';
+import type { AppConfig, GraphRole, GraphScope, TenantConfig } from '../config/types.ts';
 import type { Actor } from '../directory/audit.ts';
+import type { User, UserDirectory } from '../directory/users.ts';
+import { effectiveGraphScopes } from '../provider/graph-scopes.ts';
 import { graphResourceFor, issuerFor } from '../provider/tenant-provider.ts';
 import { providerJwks, type TenantKeySet } from '../provider/signing-keys.ts';
 import type { Clock } from '../shared/clock.ts';
@@ -17,9 +20,17 @@ import { GraphError } from './errors.ts';
 export interface GraphCaller {
   readonly tenant: TenantConfig;
   readonly app: AppConfig;
-  /** The token's roles that the app still holds in the config in force. */
+  /** The token's roles that the app still holds in the config in force; none for a user's token. */
   readonly roles: ReadonlySet<GraphRole>;
   readonly actor: Actor;
+  /** Set for a signed-in user's token: who, as the directory has them now, and the delegated scopes. */
+  readonly delegated?: DelegatedCaller;
+}
+
+export interface DelegatedCaller {
+  readonly user: User;
+  /** The token's `scp` that the app is still configured with. */
+  readonly scopes: ReadonlySet<GraphScope>;
 }
 
 export interface KeySource {
@@ -34,6 +45,8 @@ export interface AccessTokenVerifierDeps {
   readonly clock: Clock;
   /** How often a tenant's key set version is checked (a rotation elsewhere shows up within it). */
   readonly refreshSeconds: number;
+  /** Signed-in users behind delegated tokens; without it such tokens are refused. */
+  readonly users?: UserDirectory;
 }
 
 const MAX_TOKEN_LENGTH = 8192;
@@ -90,10 +103,29 @@ export class AccessTokenVerifier {
     const app = typeof clientId === 'string' ? tenant.apps.find((candidate) => candidate.id === clientId) : undefined;
     // A token that names no app of this tenant (or was not issued for the tenant) is no caller.
     if (!app || payload['tid'] !== tenant.id) throw unauthorized('Access token validation failure.');
+    if (payload['scp'] !== undefined) return this.#delegatedCaller(tenant, app, payload);
     const claimed = Array.isArray(payload['roles']) ? payload['roles'].filter((role): role is string => typeof role === 'string') : [];
     // Roles removed from the app's config stop working at once, not when its tokens expire.
     const roles = new Set(app.graphRoles.filter((role) => claimed.includes(role)));
     return { tenant, app, roles, actor: { kind: 'app', appId: app.id, displayName: app.name } };
+  }
+
+  /** A user's token: the user must still exist and be enabled; scopes dropped from config stop at once. */
+  async #delegatedCaller(tenant: TenantConfig, app: AppConfig, payload: JWTPayload): Promise<GraphCaller> {
+    const oid = payload['oid'];
+    if (typeof payload['scp'] !== 'string' || typeof oid !== 'string' || payload.sub !== oid || !this.#deps.users) {
+      throw unauthorized('Access token validation failure.');
+    }
+    const user = await this.#deps.users.get(tenant.id, oid);
+    if (!user || !user.accountEnabled) throw unauthorized('Access token validation failure. The signed-in user does not exist or is disabled.');
+    const scopes = new Set(effectiveGraphScopes(payload['scp'], app.graphScopes));
+    return {
+      tenant,
+      app,
+      roles: new Set(),
+      actor: { kind: 'user', id: user.id, displayName: user.displayName, userPrincipalName: user.userPrincipalName },
+      delegated: { user, scopes },
+    };
   }
 
   #tenantOf(token: string): TenantConfig {

@@ -4,6 +4,8 @@ import type { AccessTokenVerifier, GraphCaller } from './access-token.ts';
 import { GraphError } from './errors.ts';
 
 const CALLER = Symbol('graph caller');
+/** Set once the delegated-access gate has admitted a signed-in user's request (delegated-access.ts). */
+const DELEGATED_ADMITTED = Symbol('delegated request admitted');
 
 export const ROLES = {
   invite: ['User.Invite.All', 'User.ReadWrite.All'],
@@ -36,12 +38,24 @@ export function callerOf(res: Response): GraphCaller {
   return caller;
 }
 
+/** Marks a signed-in user's request as decided by the delegated-access rules. */
+export function admitDelegated(res: Response): void {
+  (res.locals as Record<symbol, boolean>)[DELEGATED_ADMITTED] = true;
+}
+
 export const hasAnyRole = (caller: GraphCaller, roles: readonly GraphRole[]): boolean => roles.some((role) => caller.roles.has(role));
 
-/** 403 `Authorization_RequestDenied` unless the caller holds one of `roles`. */
+/**
+ * 403 `Authorization_RequestDenied` unless the caller holds one of `roles`. A signed-in user holds
+ * no roles: their request gets here only once the delegated-access rules admitted it (scopes and
+ * guest access), and anything they did not admit is refused here too.
+ */
 export function requireRole(roles: readonly GraphRole[]): RequestHandler {
   return (_req: Request, res, next) => {
-    if (!hasAnyRole(callerOf(res), roles)) throw insufficientPrivileges();
+    const caller = callerOf(res);
+    if (caller.delegated) {
+      if ((res.locals as Record<symbol, boolean | undefined>)[DELEGATED_ADMITTED] !== true) throw insufficientPrivileges();
+    } else if (!hasAnyRole(caller, roles)) throw insufficientPrivileges();
     next();
   };
 }

@@ -21,9 +21,11 @@ import { auditRoutes } from './audit-routes.ts';
 import { authenticationMethodRoutes } from './authentication-methods-routes.ts';
 import { authenticate } from './authorization.ts';
 import type { ApiContext } from './context.ts';
+import { delegatedAccess } from './delegated-access.ts';
 import { badRequest, graphErrorHandler } from './errors.ts';
 import { groupRoutes } from './groups-routes.ts';
 import { invitationRoutes } from './invitations-routes.ts';
+import { meRoutes } from './me-routes.ts';
 import { openApiDocument } from './openapi.ts';
 import { policyRoutes } from './policy-routes.ts';
 import { SkipTokens } from './paging.ts';
@@ -76,6 +78,7 @@ export async function graphApi(deps: GraphApiDeps): Promise<Router> {
     keys: deps.keys,
     clock: deps.clock,
     refreshSeconds: deps.keyRefreshSeconds,
+    users: deps.users,
   });
   const document = JSON.stringify(openApiDocument(baseUrl));
   const now = () => new Date(deps.clock.now());
@@ -86,6 +89,9 @@ export async function graphApi(deps: GraphApiDeps): Promise<Router> {
     res.type('application/json').send(document);
   });
   api.use(authenticate(verifier));
+  // Signed-in users (delegated tokens) pass this gate or nothing; apps go straight on.
+  api.use(delegatedAccess(context));
+  api.use(meRoutes(context));
   api.use(invitationRoutes(context));
   api.use(userRoutes(context));
   api.use(authenticationMethodRoutes(context));

@@ -422,7 +422,7 @@ export class InvitationService {
       userIds: [email, input.resetRedemptionOf],
       email,
     });
-    const decision = decideInvitation(policy, inviterOf(input.invitedBy), { ...subject, email });
+    const decision = decideInvitation(policy, await this.#inviterOf(tenant.id, input.invitedBy), { ...subject, email });
     if (decision.effect !== 'deny') return;
     const reason = `${decision.denial!.reason} (${decision.denial!.rule})`;
     this.#deps.logger.info({ tenant: tenant.id, requestId: input.correlationId, rule: decision.denial!.rule }, 'invitation refused by policy');
@@ -436,6 +436,17 @@ export class InvitationService {
       details: { invitedDomain: domainOf(email), policyTrace: JSON.stringify(decision.trace) },
     });
     throw new InvitationError('blocked_by_policy', `Collaboration policy does not allow inviting ${email}: ${reason}.`);
+  }
+
+  /**
+   * Apps reach the invitations API only with `User.Invite.All` and the CLI is run by operators:
+   * both invite as admins. Signed-in users invite as what the directory says they are now; one
+   * who no longer exists counts as a guest, the least trusted.
+   */
+  async #inviterOf(tenantId: string, actor: Actor): Promise<Inviter> {
+    if (actor.kind === 'app') return { kind: 'admin', id: actor.appId };
+    const user = await this.#deps.users.get(tenantId, actor.id);
+    return { kind: user?.userType === 'Member' ? 'member' : 'guest', id: actor.id };
   }
 
   #tenant(tenantId: string): TenantConfig {
@@ -632,14 +643,6 @@ const REFUSALS: Record<TicketProblem | 'other-user' | 'blocked_by_policy', strin
 };
 
 const domainOf = (email: string): string => email.slice(email.lastIndexOf('@') + 1).toLowerCase();
-
-/**
- * Apps reach the invitations API only with `User.Invite.All` and the CLI is run by operators:
- * both invite as admins. Signed-in users invite as what they are.
- */
-function inviterOf(actor: Actor): Inviter {
-  return actor.kind === 'app' ? { kind: 'admin', id: actor.appId } : { kind: 'member', id: actor.id };
-}
 
 /** The audit log and the invitation service on a store: the server and the CLI build them alike. */
 export function directoryServices(

@@ -791,7 +791,8 @@ async function completeSignIn(
     ...(access
       ? {
           policyTrace: access.decision.trace,
-          conditionalAccessStatus: access.decision.trace.some((e) => e.layer === 'conditionalAccess' && e.matched) ? 'success' : 'notApplied',
+          // As in Entra: only an enforced policy that applied makes it `success`; report-only ones are traced, not applied.
+          conditionalAccessStatus: access.decision.trace.some((e) => e.layer === 'conditionalAccess' && e.matched && e.effect !== 'reportOnly') ? 'success' : 'notApplied',
           mfa: access.assurance.mfa ? { source: access.assurance.mfaSource ?? 'portico' } : undefined,
         }
       : {}),

@@ -236,6 +236,7 @@ describe('collaboration policy at sign-in and refresh', () => {
     assert.equal((await s.tokens()).claims()?.sub, gina.id, 'a report-only block lets the guest in');
     const [success] = await signIns(portico, `userId eq '${gina.id}' and appId eq '${WIKI.id}'`, DAEMON);
     assert.equal(success?.status.errorCode, 0);
+    assert.equal(success?.conditionalAccessStatus, 'notApplied', 'a report-only policy is not applied');
     assert.ok(ruleIn(success?.policyTrace, 'conditionalAccess[trial-block-wiki]', 'reportOnly'), JSON.stringify(success?.policyTrace));
   });
 

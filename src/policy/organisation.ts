@@ -2,13 +2,15 @@
 import type { HomeOrganisation, Organisation, TenantPolicy } from './types.ts';
 
 /**
- * The most specific evidence wins: another tenant of this Portico, the partner of the connector
- * used, then the partner owning the Entra tenant id, SAML entity id or OIDC issuer, and only then
- * the email domain (anyone can type an address; an IdP's identity is proven).
+ * The most specific evidence wins: another tenant of this Portico, the tenant's own domains, the
+ * partner of the connector used, then the partner owning the Entra tenant id, SAML entity id or
+ * OIDC issuer, and only then the email domain (an IdP's identity is proven; an address only says
+ * which mailbox someone controls).
  */
 export function resolveOrganisation(policy: TenantPolicy, home: HomeOrganisation): Organisation {
   if (home.porticoTenantId === policy.tenantId) return { kind: 'home', id: policy.tenantId };
   if (home.porticoTenantId) return { kind: 'tenant', id: home.porticoTenantId, via: `tenant '${home.porticoTenantId}' of this Portico` };
+  if (!home.partnerId && home.emailDomain && policy.domains?.includes(home.emailDomain)) return { kind: 'home', id: policy.tenantId };
   const partner = (via: string, predicate: (p: TenantPolicy['partners'][number]) => boolean): Organisation | undefined => {
     const found = policy.partners.find(predicate);
     return found ? { kind: 'partner', id: found.id, displayName: found.displayName, via } : undefined;

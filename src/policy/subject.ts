@@ -7,6 +7,7 @@ import type { HomeOrganisation, PolicySource, Subject, TenantPolicy } from './ty
 export function policyOf(tenant: TenantConfig): TenantPolicy {
   return {
     tenantId: tenant.id,
+    domains: tenant.domains,
     partners: tenant.partners,
     crossTenantAccess: tenant.crossTenantAccess,
     externalCollaboration: tenant.externalCollaboration,
@@ -28,11 +29,12 @@ const emailDomainOf = (email: string | undefined): string | undefined => (email 
  * member of that tenant.
  */
 export function homeOrganisationOf(
-  identity: Pick<UpstreamIdentity, 'kind' | 'issuer' | 'homeTenantId' | 'issuerTenantId' | 'email'>,
+  identity: Pick<UpstreamIdentity, 'kind' | 'issuer' | 'homeTenantId' | 'issuerTenantId' | 'email' | 'emailVerified'>,
   options: { readonly partnerId?: string | undefined; readonly porticoTenants?: ReadonlyMap<string, string> },
 ): HomeOrganisation {
   const porticoTenantId = options.porticoTenants?.get(identity.issuer);
-  const emailDomain = emailDomainOf(identity.email);
+  // An unverified address names no organisation: claiming one must not buy a partner's trust.
+  const emailDomain = identity.emailVerified ? emailDomainOf(identity.email) : undefined;
   return {
     ...(options.partnerId ? { partnerId: options.partnerId } : {}),
     ...(porticoTenantId ? { porticoTenantId } : {}),

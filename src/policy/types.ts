@@ -56,6 +56,7 @@ export interface HomeOrganisation {
   readonly entraTenantId?: string;
   readonly samlEntityId?: string;
   readonly oidcIssuer?: string;
+  /** Only from a verified address (anyone can claim an unverified one). */
   readonly emailDomain?: string;
 }
 
@@ -91,6 +92,8 @@ export const NO_ASSURANCE: Assurance = { mfa: false, compliantDevice: false, dom
 /** The policy keys of one tenant: what every evaluator reads. */
 export interface TenantPolicy {
   readonly tenantId: string;
+  /** The tenant's own email domains: a verified address in one of them is the tenant's own person. */
+  readonly domains?: readonly string[];
   readonly partners: readonly PartnerConfig[];
   readonly crossTenantAccess: CrossTenantAccess;
   readonly externalCollaboration: ExternalCollaboration;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { describeOrganisation, organisationId, resolveOrganisation } from '../../../src/policy/organisation.ts';
+import { homeOrganisationOf } from '../../../src/policy/subject.ts';
 import type { HomeOrganisation, Organisation } from '../../../src/policy/types.ts';
 import { FABRIKAM_ENTITY, FABRIKAM_ISSUER, FABRIKAM_TID, policy } from './helpers.ts';
 
@@ -59,5 +60,25 @@ describe('resolveOrganisation: the most specific evidence wins', () => {
     assert.equal(describeOrganisation(fabrikam), `partner 'fabrikam' (SAML entity id ${FABRIKAM_ENTITY})`);
     assert.equal(describeOrganisation({ kind: 'home', id: 'contoso' }), "this tenant ('contoso')");
     assert.match(describeOrganisation({ kind: 'other', via: 'no partner recognised' }), /no settings of its own \(no partner recognised\)/);
+  });
+});
+
+describe("resolveOrganisation: the tenant's own domains, and only verified addresses", () => {
+  const withDomains = { ...contoso, domains: ['contoso.example'] };
+
+  it("a verified address in the tenant's own domains is the tenant's own person", () => {
+    assert.deepEqual(resolveOrganisation(withDomains, { emailDomain: 'contoso.example' }), { kind: 'home', id: 'contoso' });
+  });
+
+  it("an identity provider of a partner wins over an own-domain address (the partner's IdP said so)", () => {
+    assert.equal(resolveOrganisation(withDomains, { partnerId: 'fabrikam', emailDomain: 'contoso.example' }).kind, 'partner');
+  });
+
+  it('an unverified email names no organisation', () => {
+    const home = homeOrganisationOf({ kind: 'oidc', issuer: 'https://idp.example', email: 'mallory@fabrikam.com', emailVerified: false }, {});
+    assert.equal(home.emailDomain, undefined);
+    assert.equal(resolveOrganisation(contoso, home).kind, 'other');
+    const verified = homeOrganisationOf({ kind: 'oidc', issuer: 'https://idp.example', email: 'alice@fabrikam.com', emailVerified: true }, {});
+    assert.deepEqual(resolveOrganisation(contoso, verified), { kind: 'partner', id: 'fabrikam', displayName: 'Fabrikam', via: 'email domain fabrikam.com' });
   });
 });

@@ -20,7 +20,7 @@ import { acceptRedemption, checkRedemptionIdentity, consentBody, REDEMPTION_CLIE
 import type { SignInLog } from '../directory/sign-in-log.ts';
 import { recordSignIn, redemptionRefused, refused, succeeded } from './sign-in-recording.ts';
 import { decideAccess, homeOfIdentity, type AccessAnswer, type AccessPolicyDeps } from './access-policy.ts';
-import { describeRequirement, homeOrganisationOf, type Decision, type HomeOrganisation } from '../policy/index.ts';
+import { automaticConsent, describeRequirement, homeOrganisationOf, resolveOrganisation, type Decision, type HomeOrganisation } from '../policy/index.ts';
 import { InvitationError } from '../directory/invitations.ts';
 import type { AuthenticatorStore } from '../mfa/authenticator-store.ts';
 import { ACR_MFA, ACR_SFA, requestsMfa } from '../shared/assurance.ts';
@@ -216,41 +216,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       await renderStep(deps, target, req, res, flow, 400);
       return;
     }
-    const correlationId = requestIdOf(req);
-    const home = homeOf(deps, target, flow.identity);
-    const user = await deps.users.get(target.tenant.id, flow.consentUserId);
-    if (flow.hints.redemption && deps.redemption) {
-      const accepted = await acceptRedemption(
-        { store: deps.redemption.store, invitations: deps.redemption.invitations, users: deps.users },
-        { tenantId: target.tenant.id, redemption: flow.hints.redemption, userId: flow.consentUserId, identity: flow.identity, home, correlationId },
-      );
-      if (!accepted.ok && accepted.reason === 'blocked_by_policy') {
-        // The policy changed between the identity check and Accept: refuse with the trace.
-        const decision = user ? deps.redemption.invitations.redemptionDecision(target.tenant.id, user, home) : undefined;
-        await refuseByPolicy(deps, target, req, res, flow, flow.identity, user, decision ?? { effect: 'deny', requirements: [], trace: [] });
-        return;
-      }
-      if (!accepted.ok) {
-        const reason = accepted.reason === 'other-user' || accepted.reason === 'blocked_by_policy' ? 'unknown' : accepted.reason;
-        deps.logger.info({ requestId: correlationId, tenant: target.tenant.id, reason }, 'redemption refused');
-        await recordSignIn(deps.signInLog, target, req, flow, { identity: flow.identity, user, outcome: redemptionRefused(`ticket-${accepted.reason}`) });
-        res.status(410).type('html').send(
-          messagePage(pageContext(target, req, flow), { title: t(target, 'ticketProblemTitle'), body: t(target, `ticket_${reason}`), testId: `ticket-${reason}`, tryAnotherWay: false }),
-        );
-        return;
-      }
-    } else if (deps.redemption) {
-      try {
-        await deps.redemption.invitations.acceptWithoutTicket(target.tenant.id, flow.consentUserId, { correlationId, home });
-      } catch (error) {
-        if (!(error instanceof InvitationError) || error.code !== 'blocked_by_policy' || !user) throw error;
-        await refuseByPolicy(deps, target, req, res, flow, flow.identity, user, deps.redemption.invitations.redemptionDecision(target.tenant.id, user, home)!);
-        return;
-      }
-    }
-    // Redemption (by link) is to Portico itself; a just-in-time one is to the app, whose policy was met before consent.
-    const access = user && !flow.hints.redemption ? await accessFor(deps, target, flow, flow.identity, user) : undefined;
-    await completeSignIn(deps, target, req, res, flow, flow.identity, flow.consentUserId, 'accepted invitation', access);
+    await acceptInvitation(deps, target, req, res, flow, flow.identity, flow.consentUserId);
   });
 
   router.post(`${base}/mfa`, form, async (req, res) => {
@@ -745,8 +711,71 @@ async function refuseByPolicy(
   );
 }
 
+/**
+ * The guest accepted the invitation (on the consent page, or automatically where the partner's
+ * `automaticUserConsentSettings.inboundAllowed` says so): redeem it, checking policy once more,
+ * and finish the sign-in.
+ */
+async function acceptInvitation(
+  deps: InteractionDeps,
+  target: InteractionTenant,
+  req: Request,
+  res: Response,
+  flow: SignInFlow,
+  identity: UpstreamIdentity,
+  userId: string,
+): Promise<void> {
+  const correlationId = requestIdOf(req);
+  const home = homeOf(deps, target, identity);
+  const user = await deps.users.get(target.tenant.id, userId);
+  if (flow.hints.redemption && deps.redemption) {
+    const accepted = await acceptRedemption(
+      { store: deps.redemption.store, invitations: deps.redemption.invitations, users: deps.users },
+      { tenantId: target.tenant.id, redemption: flow.hints.redemption, userId, identity, home, correlationId },
+    );
+    if (!accepted.ok && accepted.reason === 'blocked_by_policy') {
+      // The policy changed between the identity check and Accept: refuse with the trace.
+      const decision = user ? deps.redemption.invitations.redemptionDecision(target.tenant.id, user, home) : undefined;
+      await refuseByPolicy(deps, target, req, res, flow, identity, user, decision ?? { effect: 'deny', requirements: [], trace: [] });
+      return;
+    }
+    if (!accepted.ok) {
+      const reason = accepted.reason === 'other-user' || accepted.reason === 'blocked_by_policy' ? 'unknown' : accepted.reason;
+      deps.logger.info({ requestId: correlationId, tenant: target.tenant.id, reason }, 'redemption refused');
+      await recordSignIn(deps.signInLog, target, req, flow, { identity, user, outcome: redemptionRefused(`ticket-${accepted.reason}`) });
+      res.status(410).type('html').send(
+        messagePage(pageContext(target, req, flow), { title: t(target, 'ticketProblemTitle'), body: t(target, `ticket_${reason}`), testId: `ticket-${reason}`, tryAnotherWay: false }),
+      );
+      return;
+    }
+  } else if (deps.redemption) {
+    try {
+      await deps.redemption.invitations.acceptWithoutTicket(target.tenant.id, userId, { correlationId, home });
+    } catch (error) {
+      if (!(error instanceof InvitationError) || error.code !== 'blocked_by_policy' || !user) throw error;
+      await refuseByPolicy(deps, target, req, res, flow, identity, user, deps.redemption.invitations.redemptionDecision(target.tenant.id, user, home)!);
+      return;
+    }
+  }
+  // Redemption (by link) is to Portico itself; a just-in-time one is to the app, whose policy was met before consent.
+  const access = user && !flow.hints.redemption ? await accessFor(deps, target, flow, identity, user) : undefined;
+  await completeSignIn(deps, target, req, res, flow, identity, userId, 'accepted invitation', access);
+}
+
 async function askConsent(deps: InteractionDeps, target: InteractionTenant, req: Request, res: Response, flow: SignInFlow, userId: string): Promise<void> {
-  await renderStep(deps, target, req, res, await deps.flows.askConsent(flow.uid, userId));
+  const asked = await deps.flows.askConsent(flow.uid, userId);
+  if (asked.identity && consentsAutomatically(deps, target, asked.identity)) {
+    deps.logger.info({ requestId: requestIdOf(req), tenant: target.tenant.id, user: userId }, 'invitation accepted automatically (automaticUserConsentSettings)');
+    await acceptInvitation(deps, target, req, res, asked, asked.identity, userId);
+    return;
+  }
+  await renderStep(deps, target, req, res, asked);
+}
+
+/** The guest's organisation has `automaticUserConsentSettings.inboundAllowed` here. */
+function consentsAutomatically(deps: InteractionDeps, target: InteractionTenant, identity: UpstreamIdentity): boolean {
+  const policy = deps.access?.policies.policyFor(target.tenant.id);
+  return policy !== undefined && automaticConsent(policy, resolveOrganisation(policy, homeOf(deps, target, identity)));
 }
 
 /** RFC 8176 methods and the REFEDS assurance profiles: what the app learns of how the user signed in. */

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { DNS_NAME, slug } from './primitives.ts';
+import { connectorGroupSchema } from './sign-in.ts';
 
 export const ALL_USERS = 'AllUsers';
 export const ALL_APPLICATIONS = 'AllApplications';
@@ -81,6 +82,11 @@ const crossTenantSettingsShape = {
   }),
   inboundTrust: inboundTrustSchema.optional().meta({ description: 'Which of the partner\'s claims count here. Left-out keys are inherited.' }),
   automaticUserConsentSettings: automaticUserConsentSchema.optional().meta({ description: 'Consent on redemption.' }),
+  redemptionOrder: z.array(connectorGroupSchema).min(1).optional().meta({
+    description:
+      "What the organisation's guests are offered when no identity provider claims their email domain, in this order (`federation`, `social`, `emailOtp`); replaces `signIn.redemptionOrder` for them. The organisation is recognised here by the typed address's domain, which only decides what is offered.",
+    defaultText: '`signIn.redemptionOrder`',
+  }),
 };
 
 export const crossTenantDefaultSchema = z.strictObject(crossTenantSettingsShape);

@@ -48,6 +48,8 @@ export interface SignInFlow {
   readonly mfaUserId?: string;
   /** Portico's second factor was passed in this flow: it counts as MFA from then on. */
   readonly porticoMfa?: boolean;
+  /** How (RFC 8176): a one-time code (`otp`, the default), or a passkey kept on its device (`hwk`) or synced (`swk`). */
+  readonly porticoMfaMethod?: PorticoMfaMethod;
   readonly hints: {
     readonly loginHint?: string;
     readonly domainHint?: string;
@@ -59,6 +61,8 @@ export interface SignInFlow {
   };
   readonly createdAt: number;
 }
+
+export type PorticoMfaMethod = 'otp' | 'hwk' | 'swk';
 
 export class IllegalStepError extends PorticoError {
   constructor(from: FlowStep, transition: string) {
@@ -171,17 +175,17 @@ export class FlowStore {
   }
 
   /** The second factor was passed: back to `identified`, where the sign-in is decided again, now with MFA. */
-  mfaPassed(uid: string): Promise<SignInFlow> {
+  mfaPassed(uid: string, method: PorticoMfaMethod = 'otp'): Promise<SignInFlow> {
     return this.#transition(uid, 'mfaPassed', (flow) => {
       const { mfaUserId: _user, ...rest } = flow;
-      return { ...rest, step: 'identified', porticoMfa: true };
+      return { ...rest, step: 'identified', porticoMfa: true, ...(method === 'otp' ? {} : { porticoMfaMethod: method }) };
     });
   }
 
   /** "Try another way": back to the email step, forgetting the upstream attempt. */
   restart(uid: string): Promise<SignInFlow> {
     return this.#transition(uid, 'restart', (flow) => {
-      const { identity: _identity, candidates: _candidates, consentUserId: _consent, mfaUserId: _mfa, porticoMfa: _passed, ...rest } = withoutUpstream(flow);
+      const { identity: _identity, candidates: _candidates, consentUserId: _consent, mfaUserId: _mfa, porticoMfa: _passed, porticoMfaMethod: _how, ...rest } = withoutUpstream(flow);
       return { ...rest, step: 'identify' };
     });
   }

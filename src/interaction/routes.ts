@@ -12,7 +12,7 @@ import { format, messagesFor, type MessageKey } from '../ui/messages.ts';
 import { codePage, emailPage, messagePage, pickerPage, redirectPage, type SignInPageContext } from '../ui/sign-in-pages.ts';
 import { csrfMatches, type FlowStore, type SignInFlow } from './flow.ts';
 import { resolveGuest } from './guest-resolution.ts';
-import { discoverHomeRealm, emailDomain } from './home-realm.ts';
+import { discoverHomeRealm, emailDomain, type IdpGroup } from './home-realm.ts';
 import { normaliseEmail } from '../shared/email.ts';
 import type { TenantSignIn } from './tenant-sign-in.ts';
 import type { DocumentStore } from '../storage/ports.ts';
@@ -20,7 +20,7 @@ import { acceptRedemption, checkRedemptionIdentity, consentBody, REDEMPTION_CLIE
 import type { SignInLog } from '../directory/sign-in-log.ts';
 import { recordSignIn, redemptionRefused, refused, succeeded } from './sign-in-recording.ts';
 import { decideAccess, homeOfIdentity, type AccessAnswer, type AccessPolicyDeps } from './access-policy.ts';
-import { automaticConsent, describeRequirement, homeOrganisationOf, resolveOrganisation, type Decision, type HomeOrganisation } from '../policy/index.ts';
+import { automaticConsent, describeRequirement, homeOrganisationOf, redemptionOrderFor, resolveOrganisation, type Decision, type HomeOrganisation } from '../policy/index.ts';
 import { InvitationError } from '../directory/invitations.ts';
 import type { AuthenticatorStore } from '../mfa/authenticator-store.ts';
 import { ACR_MFA, ACR_SFA, requestsMfa } from '../shared/assurance.ts';
@@ -408,7 +408,7 @@ async function discoverAndProceed(
   flow: SignInFlow,
   input: { email?: string | undefined; domainHint?: string | undefined; idpHint?: string | undefined },
 ): Promise<void> {
-  const discovery = discoverHomeRealm({ idps: target.signIn.summaries, redemptionOrder: target.tenant.signIn.redemptionOrder, ...input });
+  const discovery = discoverHomeRealm({ idps: target.signIn.summaries, redemptionOrder: redemptionOrderOf(deps, target, input.email), ...input });
   deps.logger.debug({ requestId: requestIdOf(req), tenant: target.tenant.id, trace: discovery.trace }, 'home-realm discovery');
   const [only, ...others] = discovery.candidates;
   if (!only) {
@@ -423,6 +423,14 @@ async function discoverAndProceed(
     return;
   }
   await startConnector(deps, target, req, res, flow, target.signIn.connector(only)!);
+}
+
+/** The partner's own redemption order (read live from cross-tenant access), else the tenant's. */
+function redemptionOrderOf(deps: InteractionDeps, target: InteractionTenant, email: string | undefined): readonly IdpGroup[] {
+  const policy = deps.access?.policies.policyFor(target.tenant.id);
+  if (!policy || !email) return target.tenant.signIn.redemptionOrder;
+  const partnerOrder = redemptionOrderFor(policy, resolveOrganisation(policy, { emailDomain: emailDomain(email) }));
+  return partnerOrder?.order ?? target.tenant.signIn.redemptionOrder;
 }
 
 async function startConnector(

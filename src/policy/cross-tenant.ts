@@ -122,3 +122,9 @@ export function inboundTrustFor(policy: TenantPolicy, organisation: Organisation
 export function automaticConsent(policy: TenantPolicy, organisation: Organisation): boolean {
   return pick(policy, organisation, (s) => s.automaticUserConsentSettings?.inboundAllowed, 'automaticUserConsentSettings').value ?? false;
 }
+
+/** The redemption order for the organisation's guests, when its settings (or the default) give one. */
+export function redemptionOrderFor(policy: TenantPolicy, organisation: Organisation): { order: NonNullable<CrossTenantSettings['redemptionOrder']>; rule: string } | undefined {
+  const picked = pick(policy, organisation, (s) => s.redemptionOrder, 'redemptionOrder');
+  return picked.value ? { order: picked.value, rule: picked.rule } : undefined;
+}

@@ -1,4 +1,4 @@
-export { automaticConsent, inboundTrustFor } from './cross-tenant.ts';
+export { automaticConsent, inboundTrustFor, redemptionOrderFor } from './cross-tenant.ts';
 export { describeRequirement, evaluateConditionalAccess, isSatisfied } from './conditional-access.ts';
 export { combine, decideInvitation, decideRedemption, decideSignIn, type SignInQuestion } from './decide.ts';
 export { domainMatches } from './external-collaboration.ts';

@@ -1,17 +1,18 @@
 /**
- * `crossTenantAccess.partners[].automaticUserConsentSettings.inboundAllowed`: guests of that
- * partner redeem without the consent page (the invitation is accepted as they sign in); guests
- * of other organisations still see it.
+ * Per-partner cross-tenant settings that shape the sign-in itself:
+ * - `automaticUserConsentSettings.inboundAllowed`: guests of that partner redeem without the
+ *   consent page (the invitation is accepted as they sign in); guests of others still see it;
+ * - `redemptionOrder`: what the partner's guests are offered, read live.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestPortico, type TestPortico } from '../helpers/portico.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp.ts';
-import { editTenant, guest, passcodeSignIn, smtpYaml } from './policy-harness.ts';
+import { editTenant, guest, passcodeSignIn, session, smtpYaml } from './policy-harness.ts';
 
 const WEB = { id: 'contoso-web', secret: 'demo-web-secret', redirectUri: 'http://localhost:8080/callback' };
 
-describe('automatic user consent for a partner', () => {
+describe('per-partner sign-in settings', () => {
   let smtp: SmtpSink;
   let portico: TestPortico;
 
@@ -46,5 +47,19 @@ describe('automatic user consent for a partner', () => {
     await session.submit('consent', {});
     assert.equal(session.atApp, true);
     assert.equal((await portico.portico.users.get('contoso', ada.id))?.externalUserState, 'Accepted');
+  });
+
+  it("a partner's own redemption order replaces the tenant's, live", async () => {
+    await guest(portico, 'ned@northwind.example');
+    // Northwind's guests may only use federation, and no federation IdP takes their domain.
+    await editTenant(portico, (doc) => doc.setIn(['crossTenantAccess', 'partners', 1, 'redemptionOrder'], doc.createNode(['federation'])));
+    const northwind = await session(portico, WEB);
+    await northwind.start({ login_hint: 'ned@northwind.example' });
+    assert.match(northwind.page, /data-testid="no-methods"/);
+    // Others keep the tenant's order, which offers passcodes.
+    const adatum = await session(portico, WEB);
+    await adatum.start({ login_hint: 'ed@adatum.com' });
+    assert.match(adatum.page, /Enter your code/);
+    await smtp.nextMessageTo('ed@adatum.com');
   });
 });

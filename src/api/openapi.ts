@@ -3,8 +3,9 @@
  * validates and answers with (shapes.ts), served at `GET /graph/v1.0/$metadata/openapi.json`.
  */
 import { z } from 'zod';
-import { GRAPH_ROLES } from '../config/invitations.ts';
+import { GRAPH_ROLES, GRAPH_SCOPES } from '../config/invitations.ts';
 import { ROLES } from './authorization.ts';
+import { DELEGATED_SCOPES } from './delegated-access.ts';
 import {
   appRoleAssignmentCollectionSchema,
   appRoleAssignmentEntitySchema,
@@ -58,7 +59,9 @@ const errorResponse = (description: string): JsonObject => ({ description, conte
 const ERRORS = {
   '400': errorResponse('Malformed request: `Request_BadRequest` (naming the property) or `Request_UnsupportedQuery`.'),
   '401': errorResponse('No valid access token (`InvalidAuthenticationToken`); the `WWW-Authenticate` header says `Bearer error="invalid_token"`.'),
-  '403': errorResponse('The token lacks the role the operation needs (`Authorization_RequestDenied`).'),
+  '403': errorResponse(
+    "The token lacks the role or delegated scope the operation needs, or `guestUserAccess` does not let a signed-in guest read it (`Authorization_RequestDenied`, naming why).",
+  ),
   '503': errorResponse('The store does not answer (`serviceNotAvailable`); retry after `Retry-After` seconds.'),
 };
 const NOT_FOUND = { '404': errorResponse('No such object in the tenant (`Request_ResourceNotFound`).') };
@@ -69,6 +72,11 @@ const BODY_ERRORS = {
 
 const json = (schema: JsonObject, description: string): JsonObject => ({ description, content: { 'application/json': { schema } } });
 const roles = (list: readonly string[]): string => `Roles: ${list.map((role) => `\`${role}\``).join(' or ')}.`;
+/** What a signed-in user's token needs (delegated scopes), and how `guestUserAccess` limits guests. */
+const delegated = (list: readonly string[], guests: string): string =>
+  ` Delegated: ${list.map((scope) => `\`${scope}\``).join(' or ')}; guests: ${guests}.`;
+const GUESTS_AS_MEMBERS = 'only with `guestUserAccess: sameAsMember`';
+const GUESTS_OWN_GROUPS = 'with `limited` only groups they are in, never with `restricted`';
 
 const idParameter = (description: string): JsonObject => ({ name: 'id', in: 'path', required: true, description, schema: { type: 'string' } });
 const topParameter: JsonObject = {
@@ -135,6 +143,9 @@ export function openApiDocument(baseUrl: string): JsonObject {
         "Call it with an access token from the tenant's own token endpoint (`{PUBLIC_URL}/{tenant}/v2.0/token`), obtained by client credentials",
         'with `resource={PUBLIC_URL}/graph` by an app whose `graphRoles` list the roles an operation needs. The token names the tenant.',
         '',
+        "A signed-in user may call the operations that say `Delegated:` with a token the app got in the authorization code flow with `resource={PUBLIC_URL}/graph` and the app's `graphScopes` in `scope` (the token's `scp`).",
+        "The user acts as themselves; guests are limited further by the tenant's `externalCollaboration.guestUserAccess`. Every other operation is app-only.",
+        '',
         'Operations marked `x-portico-extension` have no Graph equivalent.',
       ].join('\n'),
     },
@@ -147,7 +158,7 @@ export function openApiDocument(baseUrl: string): JsonObject {
           tags: ['invitations'],
           operationId: 'createInvitation',
           summary: 'Invite a guest',
-          description: `${roles(ROLES.invite)} With \`resetRedemption\`: \`User.ReadWrite.All\`. The guest exists at once (PendingAcceptance); an address that is already a guest gets a new invitation for the same user.`,
+          description: `${roles(ROLES.invite)} With \`resetRedemption\`: \`User.ReadWrite.All\`.${delegated(DELEGATED_SCOPES.invite, 'as members')}, as far as \`externalCollaboration.allowInvitesFrom\` lets the user invite (403 naming the rule otherwise). The guest exists at once (PendingAcceptance); an address that is already a guest gets a new invitation for the same user.`,
           requestBody: { required: true, content: { 'application/json': { schema: ref('CreateInvitationRequest') } } },
           responses: { '201': json(ref('Invitation'), 'The invitation, with the redemption link.'), ...ERRORS, ...NOT_FOUND, ...BODY_ERRORS },
         },
@@ -190,7 +201,7 @@ export function openApiDocument(baseUrl: string): JsonObject {
           tags: ['users'],
           operationId: 'listUsers',
           summary: 'List users',
-          description: `${roles(ROLES.readUsers)} \`$select\` is accepted and ignored (every property is returned).`,
+          description: `${roles(ROLES.readUsers)}${delegated(DELEGATED_SCOPES.readUsers, GUESTS_AS_MEMBERS)} \`$select\` is accepted and ignored (every property is returned).`,
           parameters: [
             {
               name: '$filter',
@@ -211,7 +222,7 @@ export function openApiDocument(baseUrl: string): JsonObject {
           tags: ['users'],
           operationId: 'getUser',
           summary: 'Read a user',
-          description: roles(ROLES.readUsers),
+          description: `${roles(ROLES.readUsers)}${delegated(DELEGATED_SCOPES.readUsers, 'their own object always (their own also with `User.Read`), others only with `guestUserAccess: sameAsMember`')}`,
           responses: { '200': json(ref('UserEntity'), 'The user.'), ...ERRORS, ...NOT_FOUND },
         },
         patch: {
@@ -228,6 +239,16 @@ export function openApiDocument(baseUrl: string): JsonObject {
           summary: 'Delete a user',
           description: `${roles(ROLES.writeUsers)} Removes the user and its identity links and revokes its pending invitations.`,
           responses: { '204': { description: 'Deleted.' }, ...ERRORS, ...NOT_FOUND },
+        },
+      },
+      '/me': {
+        get: {
+          tags: ['users'],
+          operationId: 'getMe',
+          summary: 'Read the signed-in user',
+          description: `Only with a delegated token (an app-only token gets 400).${delegated(DELEGATED_SCOPES.readSelf, 'always')}`,
+          parameters: [{ name: '$select', in: 'query', schema: { type: 'string' } }],
+          responses: { '200': json(ref('UserEntity'), 'The signed-in user.'), ...ERRORS },
         },
       },
       '/users/{id}/authentication/methods': {
@@ -314,7 +335,7 @@ export function openApiDocument(baseUrl: string): JsonObject {
           type: 'http',
           scheme: 'bearer',
           bearerFormat: 'JWT',
-          description: `An ES256 access token (\`typ: at+jwt\`, \`aud: {PUBLIC_URL}/graph\`) with \`roles\` among ${GRAPH_ROLES.map((r) => `\`${r}\``).join(', ')}.`,
+          description: `An ES256 access token (\`typ: at+jwt\`, \`aud: {PUBLIC_URL}/graph\`): an app's with \`roles\` among ${GRAPH_ROLES.map((r) => `\`${r}\``).join(', ')}, or a signed-in user's with \`scp\` among ${GRAPH_SCOPES.map((s) => `\`${s}\``).join(', ')}.`,
         },
       },
     },
@@ -340,7 +361,7 @@ function groupPaths(): JsonObject {
         tags: ['groups'],
         operationId: 'listGroups',
         summary: 'List groups',
-        description: `${roles(ROLES.readGroups)} \`$select\` is accepted and ignored.`,
+        description: `${roles(ROLES.readGroups)}${delegated(DELEGATED_SCOPES.readGroups, GUESTS_AS_MEMBERS)} \`$select\` is accepted and ignored.`,
         parameters: [topParameter, skipTokenParameter, { name: '$select', in: 'query', schema: { type: 'string' } }],
         responses: { '200': json(ref('GroupCollection'), 'A page of groups, oldest first.'), ...ERRORS },
       },
@@ -351,7 +372,7 @@ function groupPaths(): JsonObject {
         tags: ['groups'],
         operationId: 'getGroup',
         summary: 'Read a group',
-        description: roles(ROLES.readGroups),
+        description: `${roles(ROLES.readGroups)}${delegated(DELEGATED_SCOPES.readGroups, GUESTS_OWN_GROUPS)}`,
         responses: { '200': json(ref('GroupEntity'), 'The group.'), ...ERRORS, ...NOT_FOUND },
       },
       patch: {
@@ -375,7 +396,7 @@ function groupPaths(): JsonObject {
         tags: ['groups'],
         operationId: 'listGroupMembers',
         summary: "List a group's members",
-        description: `${roles(ROLES.readGroups)} Members are users.`,
+        description: `${roles(ROLES.readGroups)}${delegated(DELEGATED_SCOPES.readGroups, GUESTS_OWN_GROUPS)} Members are users.`,
         parameters: [groupId, topParameter, skipTokenParameter, { name: '$select', in: 'query', schema: { type: 'string' } }],
         responses: { '200': json(ref('MemberCollection'), 'A page of members, oldest user first.'), ...ERRORS, ...NOT_FOUND },
       },
@@ -406,7 +427,7 @@ function groupPaths(): JsonObject {
         tags: ['users', 'groups'],
         operationId: 'listUserMemberOf',
         summary: 'List the groups a user is a direct member of',
-        description: roles(ROLES.readGroups),
+        description: `${roles(ROLES.readGroups)}${delegated(DELEGATED_SCOPES.readGroups, 'their own memberships (also with `User.Read`) unless `restricted`, others only with `sameAsMember`')}`,
         parameters: [idParameter('Object id or user principal name.'), { name: '$select', in: 'query', schema: { type: 'string' } }],
         responses: { '200': json(ref('MemberOfCollection'), 'The groups, oldest first.'), ...ERRORS, ...NOT_FOUND },
       },

@@ -10,7 +10,7 @@ import { html } from '../ui/html.ts';
 import { renderPage } from '../ui/layout.ts';
 import { format, messagesFor, type MessageKey } from '../ui/messages.ts';
 import { codePage, emailPage, messagePage, pickerPage, redirectPage, type SignInPageContext } from '../ui/sign-in-pages.ts';
-import { csrfMatches, type FlowStore, type SignInFlow } from './flow.ts';
+import { csrfMatches, type FlowStore, type PorticoMfaMethod, type SignInFlow } from './flow.ts';
 import { resolveGuest } from './guest-resolution.ts';
 import { discoverHomeRealm, emailDomain, type IdpGroup } from './home-realm.ts';
 import { normaliseEmail } from '../shared/email.ts';
@@ -23,6 +23,7 @@ import { decideAccess, homeOfIdentity, type AccessAnswer, type AccessPolicyDeps 
 import { automaticConsent, describeRequirement, homeOrganisationOf, redemptionOrderFor, resolveOrganisation, type Decision, type HomeOrganisation } from '../policy/index.ts';
 import { InvitationError } from '../directory/invitations.ts';
 import type { AuthenticatorStore } from '../mfa/authenticator-store.ts';
+import type { PasskeyStore } from '../mfa/passkeys.ts';
 import { ACR_MFA, ACR_SFA, requestsMfa } from '../shared/assurance.ts';
 import { epochSeconds, systemClock, type Clock } from '../shared/clock.ts';
 import { qrCodeSvg } from '../mfa/qr.ts';
@@ -64,6 +65,8 @@ export interface InteractionDeps {
   readonly access?: AccessPolicyDeps | undefined;
   /** Portico's own second factor, for conditional access that wants MFA the upstream did not give. */
   readonly authenticators?: AuthenticatorStore | undefined;
+  /** Passkeys (WebAuthn) as a second factor beside the authenticator app; needs `authenticators` (recovery codes). */
+  readonly passkeys?: PasskeyStore | undefined;
   /** The time of sign-ins (`auth_time`), which sign-in frequency is measured against. */
   readonly clock?: Clock | undefined;
 }
@@ -268,6 +271,11 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const recoveryError = result.status === 'throttled' ? format(m.throttled, { seconds: result.retryAfterSeconds }) : m.mfa_invalid_recovery_code;
     await mfaFailed(deps, target, req, res, flow, { recoveryError }, result.status === 'throttled' ? 429 : 400);
   });
+
+  // Passkeys: the credential made or used in the browser, posted by /assets/passkey.js.
+  const passkeyForm = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 5 });
+  router.post(`${base}/mfa/passkey/register`, passkeyForm, (req, res) => passkeyPosted(deps, req, res, 'register'));
+  router.post(`${base}/mfa/passkey/authenticate`, passkeyForm, (req, res) => passkeyPosted(deps, req, res, 'authenticate'));
 
   // The recovery codes were shown once; the sign-in goes on from `identified`.
   router.post(`${base}/mfa/done`, form, async (req, res) => {
@@ -787,11 +795,12 @@ function consentsAutomatically(deps: InteractionDeps, target: InteractionTenant,
 }
 
 /** RFC 8176 methods and the REFEDS assurance profiles: what the app learns of how the user signed in. */
-function authenticationContext(identity: UpstreamIdentity, access: AccessAnswer | undefined, porticoMfa: boolean): { amr: string[]; acr: string } {
+function authenticationContext(identity: UpstreamIdentity, access: AccessAnswer | undefined, porticoMfa: PorticoMfaMethod | undefined): { amr: string[]; acr: string } {
   // An email passcode proves control of a mailbox: one factor, never MFA.
   const amr = new Set(identity.kind === 'email-otp' ? ['otp'] : ['fed']);
-  const mfa = access ? access.assurance.mfa : porticoMfa;
-  if (porticoMfa) amr.add('otp');
+  const mfa = access ? access.assurance.mfa : porticoMfa !== undefined;
+  // How Portico's own second factor was passed: `otp` (app or recovery code), `hwk` or `swk` (passkey).
+  if (porticoMfa) amr.add(porticoMfa);
   if (mfa) amr.add('mfa');
   return { amr: [...amr], acr: mfa ? ACR_MFA : ACR_SFA };
 }
@@ -819,7 +828,7 @@ async function completeSignIn(
     ...(identity.homeTenantId ? { homeTenantId: identity.homeTenantId } : {}),
   });
   const log = { requestId: requestIdOf(req), tenant: target.tenant.id, client: flow.clientId, idp: identity.idp, connector: identity.connectorId };
-  const { amr, acr } = authenticationContext(identity, access, flow.porticoMfa === true);
+  const { amr, acr } = authenticationContext(identity, access, flow.porticoMfa ? (flow.porticoMfaMethod ?? 'otp') : undefined);
   deps.logger.info({ ...log, user: user.id, how, amr }, 'sign-in completed');
   await recordSignIn(deps.signInLog, target, req, flow, {
     identity,
@@ -854,7 +863,7 @@ async function renderMfa(
   req: Request,
   res: Response,
   flow: SignInFlow,
-  view: { error?: string; recoveryError?: string },
+  view: MfaView,
   status = 200,
 ): Promise<void> {
   const ctx = pageContext(target, req, flow);
@@ -864,21 +873,84 @@ async function renderMfa(
     expired(res, req, target, 400);
     return;
   }
-  if (await authenticators.hasMethod(target.tenant.id, userId)) {
-    res.status(status).type('html').send(totpChallengePage(ctx, { action: `${ctx.actionBase}/mfa`, recoveryAction: `${ctx.actionBase}/mfa/recovery`, ...view }));
+  const { passkeyError, ...codeErrors } = view;
+  const tenantId = target.tenant.id;
+  const hasApp = await authenticators.hasMethod(tenantId, userId);
+  // A passkey, when the user has one, is offered first (with the app's code, if any, below it).
+  const passkeyOptions = deps.passkeys ? await deps.passkeys.authenticationOptions({ tenantId, userId, flowId: flow.uid }) : undefined;
+  if (hasApp || passkeyOptions) {
+    const passkey = passkeyOptions ? { ceremony: 'authenticate' as const, action: `${ctx.actionBase}/mfa/passkey/authenticate`, options: passkeyOptions, error: passkeyError } : undefined;
+    res
+      .status(status)
+      .type('html')
+      .send(totpChallengePage(ctx, { ...(hasApp ? { action: `${ctx.actionBase}/mfa` } : {}), recoveryAction: `${ctx.actionBase}/mfa/recovery`, passkey, ...codeErrors }));
     return;
   }
   const enrolment = (await authenticators.pendingEnrolment(target.tenant.id, userId)) ?? (await authenticators.startEnrolment(target.tenant.id, userId));
   const user = await deps.users.get(target.tenant.id, userId);
   const account = user?.mail ?? user?.userPrincipalName ?? userId;
   const qrSvg = await qrCodeSvg(totpUri({ secret: enrolment.secret, tenantDisplayName: target.tenant.displayName, account }));
+  // The other choice on the set-up page: a passkey instead of the app.
+  const passkey = deps.passkeys
+    ? {
+        ceremony: 'register' as const,
+        action: `${ctx.actionBase}/mfa/passkey/register`,
+        options: await deps.passkeys.registrationOptions({ tenantId, userId, flowId: flow.uid, rpName: target.tenant.displayName, userName: account, userDisplayName: user?.displayName ?? account }),
+        error: passkeyError,
+      }
+    : undefined;
   res
     .status(status)
     .type('html')
-    .send(totpEnrolmentPage(ctx, { action: `${ctx.actionBase}/mfa`, qrSvg, secret: enrolment.secret, account, ...(view.error ? { error: view.error } : {}) }));
+    .send(totpEnrolmentPage(ctx, { action: `${ctx.actionBase}/mfa`, qrSvg, secret: enrolment.secret, account, passkey, ...(view.error ? { error: view.error } : {}) }));
 }
 
-async function mfaFailed(deps: InteractionDeps, target: InteractionTenant, req: Request, res: Response, flow: SignInFlow, view: { error?: string; recoveryError?: string }, status: number) {
+/** Errors shown on the second-factor page: the app's code, a recovery code, or a passkey. */
+type MfaView = { error?: string; recoveryError?: string; passkeyError?: string };
+
+/**
+ * The credential a passkey ceremony made in the browser: a first passkey registered (recovery
+ * codes shown when it is the first method) or a passkey used; either passes the second factor,
+ * as a code would. Registration is for a user with no method yet.
+ */
+async function passkeyPosted(deps: InteractionDeps, req: Request, res: Response, ceremony: 'register' | 'authenticate'): Promise<void> {
+  const context = await mfaStepForPost(deps, req, res);
+  if (!context) return;
+  const { target, flow, userId, authenticators } = context;
+  const passkeys = deps.passkeys;
+  const tenantId = target.tenant.id;
+  if (!passkeys || (ceremony === 'register' && ((await authenticators.hasMethod(tenantId, userId)) || (await passkeys.hasPasskey(tenantId, userId))))) {
+    await renderStep(deps, target, req, res, flow, 400);
+    return;
+  }
+  let response: unknown;
+  try {
+    response = JSON.parse(typeof req.body.credential === 'string' ? req.body.credential : '');
+  } catch {
+    response = undefined;
+  }
+  const input = { tenantId, userId, flowId: flow.uid, response };
+  const result = ceremony === 'register' ? await passkeys.verifyRegistration(input) : await passkeys.verifyAuthentication(input);
+  const log = { requestId: requestIdOf(req), tenant: tenantId, user: userId };
+  if (result.status === 'registered' || result.status === 'ok') {
+    const passed = await deps.flows.mfaPassed(flow.uid, result.amr);
+    deps.logger.info({ ...log, passkey: result.passkey.id }, ceremony === 'register' ? 'passkey registered' : 'passkey used');
+    if (result.status === 'registered' && result.recoveryCodes) {
+      res.type('html').send(recoveryCodesPage(pageContext(target, req, passed), { action: `${actionBase(target, passed)}/mfa/done`, codes: result.recoveryCodes }));
+      return;
+    }
+    res.redirect(303, `${actionBase(target, passed)}/continue`);
+    return;
+  }
+  // The library's reason helps an operator; quoted values (challenges, origins) are left out.
+  const detail = 'detail' in result ? result.detail.replace(/"[^"]*"/g, '"…"').slice(0, 200) : undefined;
+  deps.logger.info({ ...log, ceremony, status: result.status, detail }, 'passkey refused');
+  const m = messagesFor();
+  const passkeyError = result.status === 'expired' ? m.passkey_expired : result.status === 'already_registered' ? m.passkey_already_registered : m.passkey_failed;
+  await mfaFailed(deps, target, req, res, flow, { passkeyError }, 400);
+}
+
+async function mfaFailed(deps: InteractionDeps, target: InteractionTenant, req: Request, res: Response, flow: SignInFlow, view: MfaView, status: number) {
   const user = flow.mfaUserId ? await deps.users.get(target.tenant.id, flow.mfaUserId) : undefined;
   await recordSignIn(deps.signInLog, target, req, flow, { identity: flow.identity, user, outcome: refused('mfa-failed') });
   await renderMfa(deps, target, req, res, flow, view, status);

@@ -67,7 +67,7 @@ describe('management API: authentication and roles', () => {
     assert.equal(claims.aud, graphResource(portico));
     assert.equal(claims.iss, issuer);
     assert.equal(claims['tid'], 'contoso');
-    assert.deepEqual(claims['roles'], ['User.Invite.All', 'User.ReadWrite.All', 'AuditLog.Read.All']);
+    assert.deepEqual(claims['roles'], ['User.Invite.All', 'User.ReadWrite.All', 'AuditLog.Read.All', 'Policy.Read.All']);
     assert.equal((await graph.call('GET', '/users', { token })).status, 200);
   });
 
@@ -181,10 +181,14 @@ describe('management API: authentication and roles', () => {
       '/invitations/{id}',
       '/invitations/{id}/resend',
       '/invitations/{id}/revoke',
+      '/me',
+      '/policies/explain',
       '/users',
       '/users/{id}',
       '/users/{id}/appRoleAssignments',
       '/users/{id}/appRoleAssignments/{assignmentId}',
+      '/users/{id}/authentication/methods',
+      '/users/{id}/authentication/softwareOathMethods/{methodId}',
       '/users/{id}/memberOf',
     ]);
     const token = await appToken(portico, DAEMON);

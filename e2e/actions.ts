@@ -33,6 +33,12 @@ export async function acceptInvitation(page: Page): Promise<void> {
   await page.getByTestId('accept').click();
 }
 
+/** The same page: declines the invitation. */
+export async function declineInvitation(page: Page): Promise<void> {
+  await page.getByTestId('consent').waitFor();
+  await page.getByTestId('decline').click();
+}
+
 /**
  * A stand-in IdP's sign-in page (Google, Microsoft, generic OIDC): picks an account by id or types
  * an email, then presses Sign in.

@@ -8,6 +8,7 @@ import { guestUserPrincipalName, type User } from '../src/directory/users.ts';
 import { federationTenantYaml, type FederationTenantOptions } from '../test/helpers/federation-tenant.ts';
 import { freePort } from '../test/helpers/http.ts';
 import { startTestPortico, type TestPortico } from '../test/helpers/portico.ts';
+import { appToken, DAEMON } from '../test/integration/graph-harness.ts';
 import { startRelyingPartyApp, type RelyingPartyApp } from '../test/helpers/relying-party-app.ts';
 import { startSamlIdp, type SamlIdp, type SamlIdpUser } from '../test/helpers/saml-idp.ts';
 import { startSmtpSink, type SmtpSink } from '../test/helpers/smtp.ts';
@@ -62,6 +63,11 @@ export interface E2eStack {
   readonly origin: string;
   /** Creates an invited guest who has not signed in yet, as an invitation does. */
   invite(email: string, displayName: string): Promise<User>;
+  /**
+   * A call to the management API (`/graph/v1.0` + `path`) as the daemon of `graphDaemon`, with a
+   * token it got by client credentials, as an admin's script would.
+   */
+  graph(path: string, init?: { method?: string; body?: unknown }): Promise<Response>;
   stop(): Promise<void>;
 }
 
@@ -169,6 +175,15 @@ export async function startE2eStack(options: E2eStackOptions): Promise<E2eStack>
           mail: email,
           creationType: 'Invitation',
           externalUserState: 'PendingAcceptance',
+        }),
+      graph: async (path, init = {}) =>
+        fetch(`${origin}/graph/v1.0${path}`, {
+          method: init.method ?? 'GET',
+          headers: {
+            authorization: `Bearer ${await appToken(portico, DAEMON)}`,
+            ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
         }),
       stop: () => stopAll(stoppers),
     };

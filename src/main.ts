@@ -31,6 +31,7 @@ import { connectorModules, type ConnectorConfig, type ConnectorDeps } from './co
 import type { Connector } from './connectors/types.ts';
 import { createMailer, type ClosableMailer } from './mail/index.ts';
 import { AuthenticatorStore } from './mfa/authenticator-store.ts';
+import { PasskeyStore } from './mfa/passkeys.ts';
 import { createOneTimeIdStore } from './storage/repositories/one-time-ids.ts';
 import { createPasscodeStore } from './storage/repositories/passcodes.ts';
 import { boundedFetch } from './shared/bounded-fetch.ts';
@@ -78,6 +79,8 @@ export interface RunningPortico {
   readonly assignments: AppRoleAssignments;
   /** Users' second factors (authenticator apps, recovery codes). */
   readonly authenticators: AuthenticatorStore;
+  /** Users' passkeys (WebAuthn), the second factor beside the app. */
+  readonly passkeys: PasskeyStore;
   /** The collaboration policy in force for each tenant (follows live config edits). */
   readonly policies: PolicySource;
   /** Reloads, the hash in force, refused edits and edits waiting for a restart. */
@@ -198,6 +201,7 @@ export async function startPortico(options: StartOptions = {}): Promise<RunningP
   const assignments = new AppRoleAssignments({ store, clock, groups, apps: (tenantId) => config.tenants.find((t) => t.id === tenantId)?.apps ?? [] });
   const signInLog = new SignInLog({ store, clock, retentionDays: auditRetentionDays(config) });
   const authenticators = new AuthenticatorStore({ store, clock, encryptionSecret: broker.keys.encryptionSecret });
+  const passkeys = new PasskeyStore({ store, clock, publicUrl: broker.publicUrl, authenticators });
   const graph = await graphApi({
     publicUrl: broker.publicUrl,
     tenants: config.tenants,
@@ -211,6 +215,7 @@ export async function startPortico(options: StartOptions = {}): Promise<RunningP
     groups,
     assignments,
     authenticators,
+    passkeys,
     clock,
     logger,
     policies: liveConfig,
@@ -251,6 +256,7 @@ export async function startPortico(options: StartOptions = {}): Promise<RunningP
         signInLog,
         access,
         authenticators,
+        passkeys,
         clock,
         redemption: {
           invitations,
@@ -258,6 +264,10 @@ export async function startPortico(options: StartOptions = {}): Promise<RunningP
           consentLinks: (tenantId) => {
             const settings = config.tenants.find((t) => t.id === tenantId)?.invitations;
             return { privacyStatementUrl: settings?.privacyStatementUrl, termsOfUseUrl: settings?.termsOfUseUrl };
+          },
+          inviterOf: async (tenantId, userId) => {
+            const pending = (await invitations.listForUser(tenantId, userId)).find((i) => i.status === 'PendingAcceptance' || i.status === 'Error');
+            return pending?.invitedBy.displayName || undefined;
           },
         },
       }),
@@ -321,7 +331,7 @@ export async function startPortico(options: StartOptions = {}): Promise<RunningP
     return closing;
   };
 
-  return { config, url: broker.publicUrl, server, store, users, keys, providers, invitations, audit, groups, assignments, authenticators, policies: liveConfig, liveConfig, close };
+  return { config, url: broker.publicUrl, server, store, users, keys, providers, invitations, audit, groups, assignments, authenticators, passkeys, policies: liveConfig, liveConfig, close };
 }
 
 

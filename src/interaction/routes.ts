@@ -56,6 +56,8 @@ export interface InteractionDeps {
     readonly invitations: RedemptionPort;
     readonly store: DocumentStore;
     readonly consentLinks: (tenantId: string) => { privacyStatementUrl?: string | undefined; termsOfUseUrl?: string | undefined };
+    /** Who invited the user (the latest pending invitation's inviter), named on the consent page. */
+    readonly inviterOf?: (tenantId: string, userId: string) => Promise<string | undefined>;
   };
   /** Where every sign-in that reaches a decision is recorded (`auditLogs/signIns`). */
   readonly signInLog?: SignInLog | undefined;
@@ -964,12 +966,13 @@ async function renderStep(deps: InteractionDeps, target: InteractionTenant, req:
   }
   if (flow.step === 'consent') {
     const links = deps.redemption?.consentLinks(target.tenant.id) ?? {};
+    const inviter = flow.consentUserId ? await deps.redemption?.inviterOf?.(target.tenant.id, flow.consentUserId) : undefined;
     res.status(status).type('html').send(
       renderPage({
         title: format(ctx.messages.consentTitle, { org: target.tenant.displayName }),
         branding: ctx.branding,
         correlationId: ctx.correlationId,
-        body: consentBody({ org: target.tenant.displayName, ...links }, ctx.actionBase, ctx.csrf),
+        body: consentBody({ org: target.tenant.displayName, inviter, ...links }, ctx.actionBase, ctx.csrf),
       }),
     );
     return;

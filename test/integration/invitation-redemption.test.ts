@@ -94,6 +94,7 @@ describe('redeeming an invitation', () => {
     await r.open(redeemUrl);
     await signInWithPasscode(r, 'gina@adatum.com');
     assert.match(r.page, /Contoso invites you/);
+    assert.match(r.page, /Contoso payroll sync at Contoso has invited you/, 'the consent page names the inviter');
     assert.equal((await portico.portico.users.get('contoso', userId))?.externalUserState, 'PendingAcceptance');
     await r.post('consent', {});
     assert.match(r.page, new RegExp(`<meta http-equiv="refresh" content="0;url=${REDIRECT.replace(/[/.]/g, '\\$&')}">`));

@@ -43,6 +43,12 @@ export interface E2eStackOptions {
   readonly smtp?: boolean;
   /** A last edit of the tenant file (a logo URL, say) before Portico reads it. */
   readonly editTenantYaml?: (yaml: string) => string;
+  /**
+   * Portico's host name in PUBLIC_URL: `localhost` for passkeys, whose RP ID must be a domain
+   * (an IP address is refused by browsers). The default, 127.0.0.1, keeps Portico on another
+   * site than the apps and IdPs (which are on localhost).
+   */
+  readonly publicHost?: '127.0.0.1' | 'localhost';
 }
 
 export interface E2eStack {
@@ -59,7 +65,7 @@ export interface E2eStack {
   /** Where Portico sends the browser to the SAML IdP: on another site than Portico (see below). */
   readonly samlSsoUrl: string | undefined;
   readonly smtp: SmtpSink | undefined;
-  /** Portico's origin (`http://127.0.0.1:<port>`). */
+  /** Portico's origin (`http://127.0.0.1:<port>`, or `localhost` with `publicHost`). */
   readonly origin: string;
   /** Creates an invited guest who has not signed in yet, as an invitation does. */
   invite(email: string, displayName: string): Promise<User>;
@@ -75,7 +81,7 @@ export async function startE2eStack(options: E2eStackOptions): Promise<E2eStack>
   const stoppers: (() => Promise<unknown>)[] = [];
   try {
     const port = await freePort();
-    const origin = `http://127.0.0.1:${port}`;
+    const origin = `http://${options.publicHost ?? '127.0.0.1'}:${port}`;
     const federation = `${origin}/contoso/v2.0/federation`;
     const tenant: { -readonly [K in keyof FederationTenantOptions]: FederationTenantOptions[K] } = {};
 
@@ -144,14 +150,16 @@ export async function startE2eStack(options: E2eStackOptions): Promise<E2eStack>
       backend: 'sqlite',
       port,
       tenantFiles: { contoso: options.editTenantYaml ? options.editTenantYaml(yaml) : yaml },
+      ...(options.publicHost ? { env: { PUBLIC_URL: origin } } : {}),
       ...(smtp
         ? { brokerYaml: `mail:\n  transport: smtp\n  from: Contoso <no-reply@contoso.example>\n  smtp:\n    host: 127.0.0.1\n    port: ${smtp.port}\n    secure: false\n` }
         : {}),
     });
     stoppers.push(() => portico.dispose());
-    const portal = await startRelyingPartyApp({ issuer: portico.issuer, clientId: 'portal', clientSecret: APP_SECRET, port: portalPort });
+    const issuer = `${origin}/contoso/v2.0`;
+    const portal = await startRelyingPartyApp({ issuer, clientId: 'portal', clientSecret: APP_SECRET, port: portalPort });
     stoppers.push(() => portal.stop());
-    const intranet = await startRelyingPartyApp({ issuer: portico.issuer, clientId: 'intranet', clientSecret: APP_SECRET, port: intranetPort });
+    const intranet = await startRelyingPartyApp({ issuer, clientId: 'intranet', clientSecret: APP_SECRET, port: intranetPort });
     stoppers.push(() => intranet.stop());
 
     return {

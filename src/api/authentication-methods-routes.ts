@@ -1,6 +1,7 @@
 /**
  * `/users/{id}/authentication`: an administrator lists a user's second-factor methods and deletes
- * an authenticator app (the user then enrols again at the next sign-in), as Graph has them.
+ * an authenticator app or a passkey (the user then enrols again at the next sign-in when no method
+ * is left), as Graph has them.
  */
 import { Router, type Request } from 'express';
 import { userTarget } from '../directory/audit.ts';
@@ -13,7 +14,7 @@ import { onlyQuery } from './request.ts';
 
 export function authenticationMethodRoutes(context: ApiContext): Router {
   const router = Router();
-  const { users, authenticators } = context;
+  const { users, authenticators, passkeys } = context;
 
   const findUser = async (tenantId: string, key: string): Promise<User> => {
     const user = key.includes('@') ? await users.findByUserPrincipalName(tenantId, key) : await users.get(tenantId, key);
@@ -24,7 +25,7 @@ export function authenticationMethodRoutes(context: ApiContext): Router {
   router.get('/users/:id/authentication/methods', requireRole(ROLES.readUsers), async (req, res) => {
     onlyQuery(req, []);
     const user = await findUser(callerOf(res).tenant.id, param(req, 'id'));
-    const methods = await authenticators.listMethods(user.tenantId, user.id);
+    const methods = [...(await authenticators.listMethods(user.tenantId, user.id)), ...(await passkeys.listPasskeys(user.tenantId, user.id))];
     res.json({
       '@odata.context': `${context.baseUrl}/$metadata#users('${user.id}')/authentication/methods`,
       value: methods.map(toGraphAuthenticationMethod),
@@ -45,6 +46,24 @@ export function authenticationMethodRoutes(context: ApiContext): Router {
       correlationId: correlationIdOf(req),
       targets: [userTarget(user)],
       details: { methodType: 'softwareOath', methodId },
+    });
+    res.status(204).end();
+  });
+
+  router.delete('/users/:id/authentication/fido2Methods/:methodId', requireRole(ROLES.writeUsers), async (req, res) => {
+    onlyQuery(req, []);
+    const caller = callerOf(res);
+    const user = await findUser(caller.tenant.id, param(req, 'id'));
+    const methodId = param(req, 'methodId');
+    if (!(await passkeys.remove(user.tenantId, user.id, methodId))) {
+      throw notFound(`Authentication method '${methodId}' does not exist for user '${user.id}'.`);
+    }
+    await context.audit.record(caller.tenant.id, {
+      activity: 'deleteSecurityInfo',
+      actor: caller.actor,
+      correlationId: correlationIdOf(req),
+      targets: [userTarget(user)],
+      details: { methodType: 'fido2', methodId },
     });
     res.status(204).end();
   });

@@ -7,6 +7,7 @@ import type { InvitationService } from '../directory/invitations.ts';
 import type { UserDirectory } from '../directory/users.ts';
 import { requestIdOf } from '../http/express-app.ts';
 import type { AuthenticatorStore } from '../mfa/authenticator-store.ts';
+import type { PasskeyStore } from '../mfa/passkeys.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { PolicySource } from '../policy/types.ts';
 import type { SkipTokens } from './paging.ts';
@@ -23,6 +24,8 @@ export interface ApiContext {
   readonly assignments: AppRoleAssignments;
   /** Second-factor methods (authenticator apps), for the admin list and reset. */
   readonly authenticators: AuthenticatorStore;
+  /** Passkeys, listed and deleted beside the app. */
+  readonly passkeys: PasskeyStore;
   readonly skipTokens: SkipTokens;
   /** The collaboration policy in force; without it, the caller's tenant config is read. */
   readonly policies?: PolicySource;

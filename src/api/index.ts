@@ -11,6 +11,7 @@ import type { GroupDirectory } from '../directory/groups.ts';
 import type { InvitationService } from '../directory/invitations.ts';
 import type { UserDirectory } from '../directory/users.ts';
 import type { AuthenticatorStore } from '../mfa/authenticator-store.ts';
+import type { PasskeyStore } from '../mfa/passkeys.ts';
 import type { PolicySource } from '../policy/types.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -47,6 +48,7 @@ export interface GraphApiDeps {
   readonly groups: GroupDirectory;
   readonly assignments: AppRoleAssignments;
   readonly authenticators: AuthenticatorStore;
+  readonly passkeys: PasskeyStore;
   readonly clock: Clock;
   readonly logger: Logger;
   /** The collaboration policy in force (live when the config is watched). */
@@ -68,6 +70,7 @@ export async function graphApi(deps: GraphApiDeps): Promise<Router> {
     groups: deps.groups,
     assignments: deps.assignments,
     authenticators: deps.authenticators,
+    passkeys: deps.passkeys,
     skipTokens: await SkipTokens.open(deps.store),
     clock: deps.clock,
     ...(deps.policies ? { policies: deps.policies } : {}),

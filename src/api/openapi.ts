@@ -256,9 +256,9 @@ export function openApiDocument(baseUrl: string): JsonObject {
           tags: ['users'],
           operationId: 'listAuthenticationMethods',
           summary: "List a user's authentication methods",
-          description: `${roles(ROLES.readUsers)} The user's authenticator app, if enrolled, as \`#microsoft.graph.softwareOathAuthenticationMethod\`; never its secret.`,
+          description: `${roles(ROLES.readUsers)} The user's authenticator app, if enrolled, as \`#microsoft.graph.softwareOathAuthenticationMethod\`, and passkeys as \`#microsoft.graph.fido2AuthenticationMethod\`; never a secret or key.`,
           parameters: [idParameter('Object id or user principal name (URL-encoded: `#` is `%23`).')],
-          responses: { '200': json(ref('AuthenticationMethodCollection'), 'The methods (none, or the authenticator app).'), ...ERRORS, ...NOT_FOUND },
+          responses: { '200': json(ref('AuthenticationMethodCollection'), 'The methods (none, the authenticator app, passkeys).'), ...ERRORS, ...NOT_FOUND },
         },
       },
       '/users/{id}/authentication/softwareOathMethods/{methodId}': {
@@ -267,6 +267,19 @@ export function openApiDocument(baseUrl: string): JsonObject {
           operationId: 'deleteSoftwareOathMethod',
           summary: "Delete a user's authenticator app",
           description: `${roles(ROLES.writeUsers)} Deletes the app's secret and the user's recovery codes: the user sets up an app again at the next sign-in that asks for one. Audited as "Admin deleted security info".`,
+          parameters: [
+            idParameter('Object id or user principal name (URL-encoded: `#` is `%23`).'),
+            { name: 'methodId', in: 'path', required: true, description: 'The method id from the list.', schema: { type: 'string' } },
+          ],
+          responses: { '204': { description: 'Deleted.' }, ...ERRORS, ...NOT_FOUND },
+        },
+      },
+      '/users/{id}/authentication/fido2Methods/{methodId}': {
+        delete: {
+          tags: ['users'],
+          operationId: 'deleteFido2Method',
+          summary: "Delete a user's passkey",
+          description: `${roles(ROLES.writeUsers)} Deletes the passkey; with the user's last method (no other passkey, no app) the recovery codes go too, and the user sets up a method again at the next sign-in that asks for one. Audited as "Admin deleted security info".`,
           parameters: [
             idParameter('Object id or user principal name (URL-encoded: `#` is `%23`).'),
             { name: 'methodId', in: 'path', required: true, description: 'The method id from the list.', schema: { type: 'string' } },

@@ -54,6 +54,14 @@ export function homeOfUser(deps: AccessPolicyDeps, user: User): HomeOrganisation
   };
 }
 
+/**
+ * The guest's object id in its home tenant (another tenant of this Portico): what that tenant's
+ * issuer assigned to the identity the guest signs in with (a refresh has no fresh identity).
+ */
+function homeUserIdOf(deps: AccessPolicyDeps, user: User, homeTenantId: string): string | undefined {
+  return user.identities.find((identity) => identity.signInType === 'federated' && deps.porticoTenants.get(identity.issuer) === homeTenantId)?.issuerAssignedId;
+}
+
 export interface AccessQuestion {
   readonly tenantId: string;
   readonly user: User;
@@ -78,15 +86,22 @@ export async function decideAccess(deps: AccessPolicyDeps, question: AccessQuest
   const policy = deps.policies.policyFor(question.tenantId);
   if (!policy) return undefined;
   const { user } = question;
-  const subject = subjectOf(policy, {
+  const resourceSubject = subjectOf(policy, {
     home: question.home,
     userType: user.userType,
     userIds: [user.id, user.mail],
     groupIds: (await deps.groups?.groupIdsOf(question.tenantId, user.id)) ?? [],
     email: user.mail,
   });
+  const homeTenantId = resourceSubject.organisation.kind === 'tenant' ? resourceSubject.organisation.id : undefined;
+  const homeUserId = homeTenantId ? (question.homeUserId ?? homeUserIdOf(deps, user, homeTenantId)) : undefined;
+  const homeGroupIds = homeTenantId && homeUserId ? ((await deps.groups?.groupIdsOf(homeTenantId, homeUserId)) ?? []) : [];
+  // A guest from another tenant of this Portico is also its object id and groups there: inbound
+  // targets name the partner's users and groups, as in Entra.
+  const subject = homeUserId
+    ? { ...resourceSubject, userIds: [...resourceSubject.userIds, homeUserId], groupIds: [...resourceSubject.groupIds, ...homeGroupIds] }
+    : resourceSubject;
   const assurance = trustedAssurance(policy, subject.organisation, question.claims, question.porticoMfa);
-  const homeTenantId = subject.organisation.kind === 'tenant' ? subject.organisation.id : undefined;
   const homePolicy = homeTenantId ? deps.policies.policyFor(homeTenantId) : undefined;
   const home =
     homeTenantId && homePolicy
@@ -95,8 +110,8 @@ export async function decideAccess(deps: AccessPolicyDeps, question: AccessQuest
           subject: subjectOf(homePolicy, {
             home: { porticoTenantId: homeTenantId },
             userType: 'Member',
-            userIds: [question.homeUserId, user.mail],
-            groupIds: question.homeUserId ? ((await deps.groups?.groupIdsOf(homeTenantId, question.homeUserId)) ?? []) : [],
+            userIds: [homeUserId, user.mail],
+            groupIds: homeGroupIds,
             email: user.mail,
           }),
         }

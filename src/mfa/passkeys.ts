@@ -51,7 +51,7 @@ export interface PasskeyMethod {
 export type PasskeyAmr = 'hwk' | 'swk';
 
 export type RegisterResult =
-  | { readonly status: 'registered'; readonly passkey: PasskeyMethod; readonly recoveryCodes: readonly string[] | undefined }
+  | { readonly status: 'registered'; readonly passkey: PasskeyMethod; readonly amr: PasskeyAmr; readonly recoveryCodes: readonly string[] | undefined }
   /** No challenge pending for this flow: never asked, expired, or already answered. */
   | { readonly status: 'expired' }
   /** The response does not verify (wrong origin, challenge, RP, no user verification, malformed). */
@@ -247,7 +247,8 @@ export class PasskeyStore {
     }
     if (duplicate) return { status: 'already_registered' };
     const recoveryCodes = await this.#authenticators.createRecoveryCodes(tenantId, userId);
-    return { status: 'registered', passkey: methodOf(credential), recoveryCodes };
+    // Made with user verification just now: it counts as the second factor of this sign-in.
+    return { status: 'registered', passkey: methodOf(credential), amr: amrOf(credential), recoveryCodes };
   }
 
   /**
@@ -326,7 +327,7 @@ export class PasskeyStore {
     }
     if (outcome === 'counter') return { status: 'invalid', detail: `signature counter ${newCounter} did not move forward` };
     if (outcome !== 'ok') return { status: outcome };
-    return { status: 'ok', passkey: methodOf(stored), amr: stored.backedUp ? 'swk' : 'hwk' };
+    return { status: 'ok', passkey: methodOf(stored), amr: amrOf(stored) };
   }
 
   async hasPasskey(tenantId: string, userId: string): Promise<boolean> {
@@ -380,6 +381,8 @@ export class PasskeyStore {
     return record.value.challenge;
   }
 }
+
+const amrOf = (credential: StoredCredential): PasskeyAmr => (credential.backedUp ? 'swk' : 'hwk');
 
 const methodOf = (credential: StoredCredential): PasskeyMethod => ({
   kind: 'fido2',

@@ -66,3 +66,15 @@ export function subjectOf(
     organisation,
   };
 }
+
+/**
+ * Whether any rule of the policy names a group: only then must a decision know the user's groups
+ * (a directory read on every sign-in and refresh that most tenants can skip).
+ */
+export function policyNamesGroups(policy: TenantPolicy): boolean {
+  const settings = [policy.crossTenantAccess.default, ...policy.crossTenantAccess.partners];
+  const inTargets = settings.some((s) =>
+    [s.b2bCollaborationInbound?.usersAndGroups, s.b2bCollaborationOutbound?.usersAndGroups].some((ug) => ug?.targets.some((t) => t.targetType === 'group')),
+  );
+  return inTargets || policy.conditionalAccess.some((p) => p.conditions.users.includeGroups.length > 0 || p.conditions.users.excludeGroups.length > 0);
+}

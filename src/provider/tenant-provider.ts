@@ -218,7 +218,9 @@ export function createTenantProvider(deps: TenantProviderDeps): Provider {
     jwks: providerJwks(deps.keys, deps.now()) as Configuration['jwks'],
     cookies: {
       keys: [...deps.cookieKeys],
-      long: cookieOptions,
+      // The session cookie stays on the tenant's own paths: every tenant has its own session, so
+      // signing in to one tenant must not replace the browser's session at another.
+      long: { ...cookieOptions, path: prefix },
       short: cookieOptions,
       names: { session: '_portico_session', interaction: '_portico_interaction', resume: '_portico_resume' },
     },

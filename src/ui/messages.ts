@@ -101,6 +101,19 @@ export const en = {
   mfa_replayed: 'That code was already used. Wait for the app to show a new one.',
   mfa_invalid_recovery_code: 'That recovery code is not right, or it was already used.',
   mfa_enrolment_expired: 'Setting up took too long. Start again to get a new QR code.',
+  // Passkeys (WebAuthn), beside the authenticator app.
+  passkeyEnrolHeading: 'Or use a passkey',
+  passkeyEnrolIntro: 'A passkey signs you in with your device’s screen lock (fingerprint, face or PIN) or a security key, instead of a code.',
+  passkeyRegister: 'Use a passkey',
+  passkeyUnsupported: 'This browser cannot use passkeys here: they need JavaScript and a browser that supports them. Use an authenticator app instead.',
+  passkeyCancelled: 'The passkey was not created or used (cancelled, or it timed out). Try again, or use another way.',
+  passkeyChallengeTitle: 'Use your passkey',
+  passkeyChallengeIntro: 'Sign in with the passkey you set up for {org}: your device asks for your fingerprint, face, PIN or security key.',
+  passkeyAuthenticate: 'Use your passkey',
+  passkeyOrCode: 'Or enter a code from your authenticator app',
+  passkey_failed: 'That passkey could not be checked. Try again, or use another way.',
+  passkey_expired: 'That took too long. Try again.',
+  passkey_already_registered: 'This passkey is set up already.',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -1,11 +1,13 @@
 /**
  * The second-factor pages: setting up an authenticator app, entering its code (or a recovery
  * code), and the recovery codes shown once. Each form posts to the action URL it is given, with
- * the CSRF field of the other sign-in pages; no script, so the strict CSP holds.
+ * the CSRF field of the other sign-in pages. The only script is the first-party passkey.js, on
+ * pages that offer a passkey; nothing inline, so the strict CSP holds.
  */
 import { html, raw, type SafeHtml } from './html.ts';
 import { renderPage } from './layout.ts';
 import { format, type MessageKey } from './messages.ts';
+import { passkeyForm, passkeyScript, type PasskeyCeremonyView } from './passkey-pages.ts';
 import type { SignInPageContext } from './sign-in-pages.ts';
 
 const t = (ctx: SignInPageContext, key: MessageKey, values: Record<string, string | number> = {}): string =>
@@ -13,8 +15,8 @@ const t = (ctx: SignInPageContext, key: MessageKey, values: Record<string, strin
 
 const csrfField = (ctx: SignInPageContext): SafeHtml => html`<input type="hidden" name="csrf" value="${ctx.csrf}">`;
 
-const page = (ctx: SignInPageContext, title: string, body: SafeHtml): string =>
-  renderPage({ title, body, branding: ctx.branding, correlationId: ctx.correlationId });
+const page = (ctx: SignInPageContext, title: string, body: SafeHtml, head?: SafeHtml): string =>
+  renderPage({ title, body, branding: ctx.branding, correlationId: ctx.correlationId, ...(head ? { head } : {}) });
 
 /** `JBSWY3DP EHPK3PXP …`: groups of four are easier to copy by hand and to check. */
 export const groupSecret = (secret: string): string => secret.match(/.{1,4}/g)?.join(' ') ?? '';
@@ -39,6 +41,8 @@ export interface TotpEnrolmentView {
   readonly account: string;
   /** A message already in the reader's language (e.g. `mfa_invalid_code`). */
   readonly error?: string | undefined;
+  /** Offered as the other choice when passkeys are on: registration of the first passkey. */
+  readonly passkey?: PasskeyCeremonyView | undefined;
 }
 
 export function totpEnrolmentPage(ctx: SignInPageContext, view: TotpEnrolmentView): string {
@@ -56,13 +60,25 @@ export function totpEnrolmentPage(ctx: SignInPageContext, view: TotpEnrolmentVie
 ${csrfField(ctx)}
 ${codeField(ctx, view.error)}
 <p><button type="submit">${t(ctx, 'mfaConfirm')}</button></p>
-</form>`,
+</form>
+${
+  view.passkey
+    ? html`<section class="passkey" aria-labelledby="passkey-heading">
+<h2 id="passkey-heading">${t(ctx, 'passkeyEnrolHeading')}</h2>
+<p>${t(ctx, 'passkeyEnrolIntro')}</p>
+${passkeyForm(ctx, view.passkey)}
+</section>`
+    : ''
+}`,
+    view.passkey ? passkeyScript() : undefined,
   );
 }
 
 export interface TotpChallengeView {
-  /** Where the app's code is posted (field `code`). */
-  readonly action: string;
+  /** Where the app's code is posted (field `code`); absent when the user has no app, only passkeys. */
+  readonly action?: string | undefined;
+  /** When the user has a passkey: the authentication ceremony, offered first. */
+  readonly passkey?: PasskeyCeremonyView | undefined;
   /** Where a recovery code is posted (field `recoveryCode`). */
   readonly recoveryAction: string;
   /** A message about the app's code, already in the reader's language. */
@@ -73,16 +89,26 @@ export interface TotpChallengeView {
 
 export function totpChallengePage(ctx: SignInPageContext, view: TotpChallengeView): string {
   const recoveryError = view.recoveryError;
-  return page(
-    ctx,
-    t(ctx, 'mfaChallengeTitle'),
-    html`<h1>${t(ctx, 'mfaChallengeTitle')}</h1>
-<p>${t(ctx, 'mfaChallengeIntro')}</p>
-<form method="post" action="${view.action}">
+  const title = view.passkey ? t(ctx, 'passkeyChallengeTitle') : t(ctx, 'mfaChallengeTitle');
+  const codeForm = view.action
+    ? html`<form method="post" action="${view.action}">
 ${csrfField(ctx)}
 ${codeField(ctx, recoveryError ? undefined : view.error)}
 <p><button type="submit">${t(ctx, 'mfaVerify')}</button></p>
-</form>
+</form>`
+    : '';
+  return page(
+    ctx,
+    title,
+    html`<h1>${title}</h1>
+${
+  view.passkey
+    ? html`<p>${t(ctx, 'passkeyChallengeIntro')}</p>
+${passkeyForm(ctx, view.passkey)}
+${view.action ? html`<h2>${t(ctx, 'passkeyOrCode')}</h2>` : ''}`
+    : html`<p>${t(ctx, 'mfaChallengeIntro')}</p>`
+}
+${codeForm}
 <details class="recovery"${recoveryError ? html` open` : ''} data-testid="use-recovery-code">
 <summary>${t(ctx, 'mfaUseRecoveryCode')}</summary>
 <form method="post" action="${view.recoveryAction}">
@@ -95,6 +121,7 @@ ${recoveryError ? html`<p class="error" id="recovery-code-error" role="alert">${
 <p><button type="submit" class="secondary">${t(ctx, 'mfaRecoveryCodeSubmit')}</button></p>
 </form>
 </details>`,
+    view.passkey ? passkeyScript() : undefined,
   );
 }
 

@@ -18,29 +18,52 @@ export async function freePort(): Promise<number> {
  * browser does for one host (every server here is on 127.0.0.1, and browsers do not separate
  * cookies by port; paths are ignored). Stand-in IdPs prefix their cookie names for that reason.
  */
-export class CookieJar {
-  readonly #cookies = new Map<string, string>();
+interface StoredCookie {
+  readonly name: string;
+  readonly value: string;
+  readonly path: string;
+}
 
-  store(response: Response): void {
+/**
+ * Cookies as a browser keeps them: by name and path, sent only where their path matches
+ * (RFC 6265 §5.1.4), longest path first. Tenants of one Portico use the same cookie names on their
+ * own paths (`/contoso/v2.0/`, `/fabrikam/v2.0/`), and a browser keeps both.
+ */
+export class CookieJar {
+  readonly #cookies = new Map<string, StoredCookie>();
+
+  store(response: Response, requestUrl: string | URL = response.url): void {
     for (const line of response.headers.getSetCookie()) {
-      const [pair] = line.split(';', 1);
-      const eq = pair!.indexOf('=');
-      const name = pair!.slice(0, eq).trim();
-      const value = pair!.slice(eq + 1).trim();
-      if (/expires=Thu, 01 Jan 1970/i.test(line) || value === '') this.#cookies.delete(name);
-      else this.#cookies.set(name, value);
+      const [pair = '', ...attributes] = line.split(';');
+      const eq = pair.indexOf('=');
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      const pathAttribute = attributes.map((a) => a.trim()).find((a) => /^path=/i.test(a));
+      const requestPath = new URL(requestUrl).pathname;
+      // RFC 6265 §5.1.4 default-path: the request path up to its last '/'.
+      const path = pathAttribute?.slice(5) || requestPath.slice(0, Math.max(1, requestPath.lastIndexOf('/')));
+      const key = `${name}\n${path}`;
+      if (/expires=Thu, 01 Jan 1970/i.test(line) || value === '') this.#cookies.delete(key);
+      else this.#cookies.set(key, { name, value, path });
     }
   }
 
-  header(): string {
-    return [...this.#cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  header(url: string | URL): string {
+    const requestPath = new URL(url).pathname;
+    const matches = (path: string) => requestPath === path || (requestPath.startsWith(path) && (path.endsWith('/') || requestPath[path.length] === '/'));
+    return [...this.#cookies.values()]
+      .filter((cookie) => matches(cookie.path))
+      .sort((a, b) => b.path.length - a.path.length)
+      .map((cookie) => `${cookie.name}=${cookie.value}`)
+      .join('; ');
   }
 
   async fetch(url: string | URL, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
-    if (this.#cookies.size) headers.set('cookie', this.header());
+    const cookies = this.header(url);
+    if (cookies) headers.set('cookie', cookies);
     const response = await fetch(url, { ...init, headers, redirect: 'manual' });
-    this.store(response);
+    this.store(response, url);
     return response;
   }
 }

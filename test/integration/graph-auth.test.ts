@@ -187,6 +187,7 @@ describe('management API: authentication and roles', () => {
       '/users/{id}',
       '/users/{id}/appRoleAssignments',
       '/users/{id}/appRoleAssignments/{assignmentId}',
+      '/users/{id}/authentication/fido2Methods/{methodId}',
       '/users/{id}/authentication/methods',
       '/users/{id}/authentication/softwareOathMethods/{methodId}',
       '/users/{id}/memberOf',

@@ -11,6 +11,7 @@ import {
   decideSignIn,
   homeOrganisationOf,
   isSatisfied,
+  policyNamesGroups,
   subjectOf,
   trustedAssurance,
   type Decision,
@@ -90,19 +91,21 @@ export async function decideAccess(deps: AccessPolicyDeps, question: AccessQuest
     home: question.home,
     userType: user.userType,
     userIds: [user.id, user.mail],
-    groupIds: (await deps.groups?.groupIdsOf(question.tenantId, user.id)) ?? [],
+    groupIds: policyNamesGroups(policy) ? ((await deps.groups?.groupIdsOf(question.tenantId, user.id)) ?? []) : [],
     email: user.mail,
   });
   const homeTenantId = resourceSubject.organisation.kind === 'tenant' ? resourceSubject.organisation.id : undefined;
   const homeUserId = homeTenantId ? (question.homeUserId ?? homeUserIdOf(deps, user, homeTenantId)) : undefined;
-  const homeGroupIds = homeTenantId && homeUserId ? ((await deps.groups?.groupIdsOf(homeTenantId, homeUserId)) ?? []) : [];
+  const homePolicy = homeTenantId ? deps.policies.policyFor(homeTenantId) : undefined;
+  // The home groups matter to this tenant's inbound targets and to the home tenant's outbound ones.
+  const needHomeGroups = policyNamesGroups(policy) || (homePolicy !== undefined && policyNamesGroups(homePolicy));
+  const homeGroupIds = homeTenantId && homeUserId && needHomeGroups ? ((await deps.groups?.groupIdsOf(homeTenantId, homeUserId)) ?? []) : [];
   // A guest from another tenant of this Portico is also its object id and groups there: inbound
   // targets name the partner's users and groups, as in Entra.
   const subject = homeUserId
     ? { ...resourceSubject, userIds: [...resourceSubject.userIds, homeUserId], groupIds: [...resourceSubject.groupIds, ...homeGroupIds] }
     : resourceSubject;
   const assurance = trustedAssurance(policy, subject.organisation, question.claims, question.porticoMfa);
-  const homePolicy = homeTenantId ? deps.policies.policyFor(homeTenantId) : undefined;
   const home =
     homeTenantId && homePolicy
       ? {

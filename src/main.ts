@@ -14,7 +14,7 @@ import { graphApi } from './api/index.ts';
 import type { AuditLog } from './directory/audit.ts';
 import { AppRoleAssignments } from './directory/app-role-assignments.ts';
 import { GroupDirectory } from './directory/groups.ts';
-import { porticoTenantIssuers, refreshCheck, signInFrequencyCheck, type AccessPolicyDeps } from './interaction/access-policy.ts';
+import { porticoTenantIssuers, sessionCheck, type AccessPolicyDeps } from './interaction/access-policy.ts';
 import { SignInLog } from './directory/sign-in-log.ts';
 import { auditRetentionDays } from './config/invitations.ts';
 import { directoryServices, type InvitationService } from './directory/invitations.ts';
@@ -175,8 +175,8 @@ export async function startPortico(options: StartOptions = {}): Promise<RunningP
     keys,
     clock,
     logger,
-    mayRefresh: refreshCheck(access, logger, nowSeconds),
-    signInExpired: signInFrequencyCheck(access, users, nowSeconds),
+    mayRefresh: sessionCheck(access, logger, nowSeconds, 'refresh'),
+    maySkipSignIn: sessionCheck(access, logger, nowSeconds, 'single sign-on'),
   });
   await providers.start();
   providers.watchKeys(broker.keys.rotationCheckSeconds);

@@ -126,25 +126,32 @@ export async function decideAccess(deps: AccessPolicyDeps, question: AccessQuest
   return { decision, assurance, mfaWouldSatisfy };
 }
 
+export interface SessionQuestion {
+  readonly tenantId: string;
+  readonly user: User;
+  readonly appId: string;
+  /** `amr` of the session or token: `mfa` in it was verified or trusted at sign-in. */
+  readonly amr: readonly string[];
+  readonly authTime?: number | undefined;
+}
+
 /**
- * The provider's refresh check: the policy in force now must still allow the user into the app,
- * with what the refresh token says of the sign-in (`mfa` in its `amr` was verified or trusted
- * then). A challenge refuses too: meeting new requirements needs an interactive sign-in.
+ * Whether an existing sign-in may go on without a new one, for a token refresh or single sign-on
+ * into another app: the policy in force now must allow the user into the app with what that
+ * sign-in proved (its MFA, and the trusted device claims stored with it, re-checked against the
+ * trust settings in force), and the sign-in must be recent enough for every sign-in frequency
+ * that applies. A challenge refuses too: meeting new requirements needs an interactive sign-in.
  */
-export function refreshCheck(deps: AccessPolicyDeps, logger: Logger, nowSeconds: () => number) {
-  return async (input: {
-    readonly tenantId: string;
-    readonly user: User;
-    readonly appId: string;
-    readonly amr: readonly string[];
-    readonly authTime?: number | undefined;
-  }): Promise<boolean> => {
+export function sessionCheck(deps: AccessPolicyDeps, logger: Logger, nowSeconds: () => number, use: 'refresh' | 'single sign-on') {
+  return async (input: SessionQuestion): Promise<boolean> => {
+    const last = input.user.lastSignIn;
+    const device = last?.device && input.authTime !== undefined && last.authTime === input.authTime ? last.device : undefined;
     const answer = await decideAccess(deps, {
       tenantId: input.tenantId,
       user: input.user,
       home: homeOfUser(deps, input.user),
       appId: input.appId,
-      claims: { kind: 'refresh', amr: [] },
+      claims: { kind: use, amr: [], ...(device ? { device } : {}) },
       porticoMfa: input.amr.includes('mfa'),
     });
     if (!answer) return true;
@@ -158,7 +165,7 @@ export function refreshCheck(deps: AccessPolicyDeps, logger: Logger, nowSeconds:
         effect: decision.effect,
         rule: decision.denial?.rule ?? (decision.requirements.map((r) => r.policyId).join(',') || 'sign-in frequency'),
       },
-      'refresh refused by policy',
+      `${use} refused by policy`,
     );
     return false;
   };
@@ -166,23 +173,3 @@ export function refreshCheck(deps: AccessPolicyDeps, logger: Logger, nowSeconds:
 
 const signInTooOld = (frequencySeconds: number | undefined, authTime: number | undefined, now: number): boolean =>
   frequencySeconds !== undefined && authTime !== undefined && now - authTime > frequencySeconds;
-
-/**
- * Conditional access sign-in frequency at the authorization endpoint: a session older than the
- * shortest frequency of the policies that apply to the user and app must sign in again.
- */
-export function signInFrequencyCheck(deps: AccessPolicyDeps, users: { get(tenantId: string, id: string): Promise<User | undefined> }, nowSeconds: () => number) {
-  return async (input: { readonly tenantId: string; readonly userId: string; readonly appId: string; readonly authTime: number }): Promise<boolean> => {
-    const user = await users.get(input.tenantId, input.userId);
-    if (!user) return false;
-    const answer = await decideAccess(deps, {
-      tenantId: input.tenantId,
-      user,
-      home: homeOfUser(deps, user),
-      appId: input.appId,
-      claims: { kind: 'session', amr: [] },
-      porticoMfa: false,
-    });
-    return signInTooOld(answer?.decision.signInFrequencySeconds, input.authTime, nowSeconds());
-  };
-}

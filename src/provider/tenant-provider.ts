@@ -33,8 +33,12 @@ export interface TenantProviderDeps {
     readonly amr: readonly string[];
     readonly authTime?: number | undefined;
   }) => Promise<boolean>;
-  /** Conditional access sign-in frequency: true when the session is too old for the user and app. */
-  readonly signInExpired?: (input: { readonly tenantId: string; readonly userId: string; readonly appId: string; readonly authTime: number }) => Promise<boolean>;
+  /**
+   * Single sign-on into an app: false when the policy in force (inbound settings, conditional
+   * access, sign-in frequency) does not let the session's sign-in through, so the user signs in
+   * again and the interaction enforces the policy.
+   */
+  readonly maySkipSignIn?: TenantProviderDeps['mayRefresh'];
 }
 
 export const issuerFor = (publicUrl: string, tenantId: string): string => `${publicUrl}/${tenantId}/v2.0`;
@@ -118,23 +122,26 @@ function deviceClaims(user: User, authTime: number | undefined): Record<string, 
 }
 
 /**
- * The provider's own prompts, plus conditional access's sign-in frequency (a session older than it
- * signs in again) and step-up: `acr_values` naming the MFA profile asks for a new sign-in when the
+ * The provider's own prompts, plus collaboration policy on single sign-on (a session whose sign-in
+ * the policy in force does not let into this app, or older than its sign-in frequency, signs in
+ * again) and step-up: `acr_values` naming the MFA profile asks for a new sign-in when the
  * session's was single-factor (an essential `acr` claim is already handled by the provider's own
  * `essential_acr` checks).
  */
-function promptPolicy(tenantId: string, signInExpired: TenantProviderDeps['signInExpired']) {
+function promptPolicy(tenantId: string, users: UserDirectory, maySkipSignIn: TenantProviderDeps['maySkipSignIn']) {
   const { Check } = interactionPolicy;
   const policy = interactionPolicy.base();
   const login = policy.get('login')!;
-  if (signInExpired) {
+  if (maySkipSignIn) {
     login.checks.add(
-      new Check('sign_in_frequency', 'conditional access asks for a new sign-in', 'login_required', async (ctx) => {
+      new Check('access_policy', 'the policy in force asks for a new sign-in for this app', 'login_required', async (ctx) => {
         const session = ctx.oidc.session;
-        const authTime = session?.authTime();
-        if (!session?.accountId || authTime === undefined || !ctx.oidc.client) return Check.NO_NEED_TO_PROMPT;
-        const expired = await signInExpired({ tenantId, userId: session.accountId, appId: ctx.oidc.client.clientId, authTime });
-        return expired ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+        if (!session?.accountId || !ctx.oidc.client) return Check.NO_NEED_TO_PROMPT;
+        const user = await users.get(tenantId, session.accountId);
+        // A user gone since is the provider's own business (findAccount answers for it).
+        if (!user) return Check.NO_NEED_TO_PROMPT;
+        const allowed = await maySkipSignIn({ tenantId, user, appId: ctx.oidc.client.clientId, amr: session.amr ?? [], authTime: session.authTime() });
+        return allowed ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
       }),
     );
   }
@@ -408,7 +415,7 @@ ${raw(form)}
     },
     interactions: {
       url: async (_ctx, interaction) => `${prefix}/interaction/${interaction.uid}`,
-      policy: promptPolicy(tenant.id, deps.signInExpired),
+      policy: promptPolicy(tenant.id, users, deps.maySkipSignIn),
     },
     renderError: async (ctx, out, error) => {
       ctx.type = 'html';

@@ -23,7 +23,7 @@ export interface TenantProvidersDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly mayRefresh?: TenantProviderDeps['mayRefresh'];
-  readonly signInExpired?: TenantProviderDeps['signInExpired'];
+  readonly maySkipSignIn?: TenantProviderDeps['maySkipSignIn'];
 }
 
 /**
@@ -95,7 +95,7 @@ export class TenantProviders {
       now: () => clock.now(),
       logger,
       ...(this.#deps.mayRefresh ? { mayRefresh: this.#deps.mayRefresh } : {}),
-      ...(this.#deps.signInExpired ? { signInExpired: this.#deps.signInExpired } : {}),
+      ...(this.#deps.maySkipSignIn ? { maySkipSignIn: this.#deps.maySkipSignIn } : {}),
     });
   }
 }

@@ -11,7 +11,7 @@ export function csrfOf(page: string): string {
 
 /** A browser stand-in walking Portico's sign-in pages over HTTP (no JavaScript needed, by design). */
 export class SignInSession {
-  readonly browser = new CookieJar();
+  readonly browser: CookieJar;
   #page = '';
   #url!: URL;
   #verifier = '';
@@ -21,9 +21,11 @@ export class SignInSession {
   readonly config: client.Configuration;
   readonly redirectUri: string;
 
-  constructor(config: client.Configuration, redirectUri: string) {
+  /** `browser`: share another session's cookies, as a second app in the same browser would. */
+  constructor(config: client.Configuration, redirectUri: string, browser = new CookieJar()) {
     this.config = config;
     this.redirectUri = redirectUri;
+    this.browser = browser;
   }
 
   get page(): string {

@@ -18,8 +18,10 @@ import { EXAMPLE_CONFIG, startTestPortico, type TestPortico } from '../helpers/p
 import { relyingParty } from '../helpers/relying-party.ts';
 import { passcodeIn, SignInSession } from '../helpers/sign-in.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp.ts';
+import { editTenant } from './policy-harness.ts';
 
 const WEB = { id: 'contoso-web', secret: 'demo-web-secret', redirectUri: 'http://localhost:8080/callback' };
+const SPA = { id: 'contoso-spa', redirectUri: 'http://localhost:5173/callback' };
 const HOUR_MS = 3600_000;
 
 /** The example tenant with guests asked to sign in again every hour in the intranet. */
@@ -124,5 +126,38 @@ describe('sign-in assurance: step-up and sign-in frequency', () => {
     assert.match(session.page, /Enter your code|Email address/);
     const log = portico.logs.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     assert.ok(log.some((entry) => entry['msg'] === 'refresh refused by policy' && entry['rule'] === 'sign-in frequency'));
+  });
+
+  it('single sign-on into another app meets the policy in force for that app', async () => {
+    await acceptedGuest('sunny');
+    const web = new SignInSession(await relyingParty(portico.issuer, WEB.id, WEB.secret), WEB.redirectUri);
+    await passcodeSignIn(web, 'sunny@adatum.com');
+    assert.equal(web.atApp, true);
+    // The same browser opens the expenses app: no policy on it, so single sign-on.
+    const spa = new SignInSession(await relyingParty(portico.issuer, SPA.id), SPA.redirectUri, web.browser);
+    await spa.start();
+    assert.equal(spa.atApp, true, 'signed in to the second app without a new sign-in');
+
+    // Conditional access now blocks guests in the expenses app: the session no longer gets in silently.
+    await editTenant(portico, (doc) =>
+      doc.addIn(
+        ['conditionalAccess'],
+        doc.createNode({
+          id: 'no-guests-in-expenses',
+          displayName: 'No guests in expenses',
+          state: 'enabled',
+          conditions: { users: { includeUsers: ['GuestsOrExternalUsers'] }, applications: { includeApplications: [SPA.id] } },
+          grantControls: { builtInControls: ['block'] },
+        }),
+      ),
+    );
+    await spa.start();
+    assert.equal(spa.atApp, false, 'the policy asks for a new sign-in, where it is enforced');
+    await spa.submit('email', { email: 'sunny@adatum.com' });
+    await spa.submit('code', { code: passcodeIn((await smtp.nextMessageTo('sunny@adatum.com')).parsed.text ?? '') });
+    assert.match(spa.page, /data-testid="policy-blocked"/);
+    // The intranet is not affected.
+    await web.start();
+    assert.equal(web.atApp, true);
   });
 });

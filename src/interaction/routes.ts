@@ -1,79 +1,42 @@
 import express, { Router, type Request, type Response } from 'express';
-import type Provider from 'oidc-provider';
-import { errors } from 'oidc-provider';
-import type { TenantConfig } from '../config/types.ts';
 import { UpstreamError, type CodeConnector, type Connector, type UpstreamIdentity } from '../connectors/types.ts';
-import type { TrustedDevice, User, UserDirectory } from '../directory/users.ts';
+import { InvitationError } from '../directory/invitations.ts';
+import type { TrustedDevice, User } from '../directory/users.ts';
 import { requestIdOf } from '../http/express-app.ts';
-import type { Logger } from '../shared/logger.ts';
+import { automaticConsent, describeRequirement, homeOrganisationOf, redemptionOrderFor, resolveOrganisation, type Decision, type HomeOrganisation } from '../policy/index.ts';
+import { ACR_MFA, ACR_SFA, requestsMfa } from '../shared/assurance.ts';
+import { epochSeconds, systemClock } from '../shared/clock.ts';
+import { normaliseEmail } from '../shared/email.ts';
 import { html } from '../ui/html.ts';
 import { renderPage } from '../ui/layout.ts';
 import { format, messagesFor, type MessageKey } from '../ui/messages.ts';
-import { codePage, emailPage, messagePage, pickerPage, redirectPage, type SignInPageContext } from '../ui/sign-in-pages.ts';
-import { csrfMatches, type FlowStore, type PorticoMfaMethod, type SignInFlow } from './flow.ts';
+import { codePage, emailPage, messagePage, pickerPage, redirectPage } from '../ui/sign-in-pages.ts';
+import { decideAccess, homeOfIdentity, type AccessAnswer } from './access-policy.ts';
+import { type PorticoMfaMethod, type SignInFlow } from './flow.ts';
 import { resolveGuest } from './guest-resolution.ts';
 import { discoverHomeRealm, emailDomain, type IdpGroup } from './home-realm.ts';
-import { normaliseEmail } from '../shared/email.ts';
-import type { TenantSignIn } from './tenant-sign-in.ts';
-import type { DocumentStore } from '../storage/ports.ts';
-import { acceptRedemption, checkRedemptionIdentity, consentBody, REDEMPTION_CLIENT_ID, type RedemptionPort } from './redemption.ts';
-import type { SignInLog } from '../directory/sign-in-log.ts';
+import { acceptRedemption, checkRedemptionIdentity, consentBody, REDEMPTION_CLIENT_ID } from './redemption.ts';
 import { recordSignIn, redemptionRefused, refused, succeeded } from './sign-in-recording.ts';
-import { decideAccess, homeOfIdentity, type AccessAnswer, type AccessPolicyDeps } from './access-policy.ts';
-import { automaticConsent, describeRequirement, homeOrganisationOf, redemptionOrderFor, resolveOrganisation, type Decision, type HomeOrganisation } from '../policy/index.ts';
-import { InvitationError } from '../directory/invitations.ts';
-import type { AuthenticatorStore } from '../mfa/authenticator-store.ts';
-import type { PasskeyStore } from '../mfa/passkeys.ts';
-import { ACR_MFA, ACR_SFA, requestsMfa } from '../shared/assurance.ts';
-import { epochSeconds, systemClock, type Clock } from '../shared/clock.ts';
-import { qrCodeSvg } from '../mfa/qr.ts';
-import { totpUri } from '../mfa/totp.ts';
-import { recoveryCodesPage, totpChallengePage, totpEnrolmentPage } from '../ui/mfa-pages.ts';
+import {
+  actionBase,
+  browserKeyFor,
+  clearFlowCookie,
+  clientIp,
+  readFlowCookie,
+  expired,
+  flowForPost,
+  interactionOrExpired,
+  pageContext,
+  setFlowCookie,
+  t,
+  tenantOr404,
+  type InteractionDeps,
+  type InteractionTenant,
+} from './context.ts';
+import { mfaStepRoutes, renderMfa } from './mfa-step.ts';
 
-export interface InteractionTenant {
-  readonly provider: Provider;
-  readonly tenant: TenantConfig;
-  readonly csp: string;
-  readonly signIn: TenantSignIn;
-}
+export type { InteractionDeps, InteractionTenant } from './context.ts';
 
-export interface InteractionDeps {
-  readonly tenantFor: (tenantId: string) => InteractionTenant | undefined;
-  readonly flows: FlowStore;
-  readonly users: UserDirectory;
-  readonly logger: Logger;
-  readonly secureCookies: boolean;
-  /** Seconds a sign-in may take; the flow cookie lives as long. */
-  readonly flowSeconds: number;
-  /**
-   * A sign-in step that takes a user id and signs that user in with no credential. Only the test
-   * harness passes this (startPortico({ testLogin })); the server entry point never does, and no
-   * config key or environment variable can turn it on.
-   */
-  readonly testLogin?: { readonly users: UserDirectory } | undefined;
-  /** Invitations: redeem links and the consent an invited guest gives before joining. */
-  readonly redemption?: {
-    readonly invitations: RedemptionPort;
-    readonly store: DocumentStore;
-    readonly consentLinks: (tenantId: string) => { privacyStatementUrl?: string | undefined; termsOfUseUrl?: string | undefined };
-    /** Who invited the user (the latest pending invitation's inviter), named on the consent page. */
-    readonly inviterOf?: (tenantId: string, userId: string) => Promise<string | undefined>;
-  };
-  /** Where every sign-in that reaches a decision is recorded (`auditLogs/signIns`). */
-  readonly signInLog?: SignInLog | undefined;
-  /** Who is assigned to which app: apps with `assignmentRequired` sign in no one else. */
-  readonly assignments?: { isAssigned(tenantId: string, userId: string, appId: string): Promise<boolean> } | undefined;
-  /** Collaboration policy: cross-tenant access, conditional access, trust in partners' claims. */
-  readonly access?: AccessPolicyDeps | undefined;
-  /** Portico's own second factor, for conditional access that wants MFA the upstream did not give. */
-  readonly authenticators?: AuthenticatorStore | undefined;
-  /** Passkeys (WebAuthn) as a second factor beside the authenticator app; needs `authenticators` (recovery codes). */
-  readonly passkeys?: PasskeyStore | undefined;
-  /** The time of sign-ins (`auth_time`), which sign-in frequency is measured against. */
-  readonly clock?: Clock | undefined;
-}
-
-const FLOW_COOKIE = 'portico_flow';
 /** SAML responses are posted whole; anything larger than this is refused before parsing. */
 const MAX_ACS_BODY = '512kb';
 
@@ -224,67 +187,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     await acceptInvitation(deps, target, req, res, flow, flow.identity, flow.consentUserId);
   });
 
-  router.post(`${base}/mfa`, form, async (req, res) => {
-    const context = await mfaStepForPost(deps, req, res);
-    if (!context) return;
-    const { target, flow, userId, authenticators } = context;
-    const code = typeof req.body.code === 'string' ? req.body.code : '';
-    const m = messagesFor();
-    const enrolled = await authenticators.hasMethod(target.tenant.id, userId);
-    if (!enrolled) {
-      const result = await authenticators.confirmEnrolment(target.tenant.id, userId, code);
-      if (result.status === 'confirmed') {
-        const passed = await deps.flows.mfaPassed(flow.uid);
-        deps.logger.info({ requestId: requestIdOf(req), tenant: target.tenant.id, user: userId }, 'authenticator enrolled');
-        res.type('html').send(recoveryCodesPage(pageContext(target, req, passed), { action: `${actionBase(target, passed)}/mfa/done`, codes: result.recoveryCodes }));
-        return;
-      }
-      if (result.status === 'already_enrolled') {
-        await renderMfa(deps, target, req, res, flow, {});
-        return;
-      }
-      const error = result.status === 'throttled' ? format(m.throttled, { seconds: result.retryAfterSeconds }) : result.status === 'expired' ? m.mfa_enrolment_expired : m.mfa_invalid_code;
-      await mfaFailed(deps, target, req, res, flow, { error }, result.status === 'throttled' ? 429 : 400);
-      return;
-    }
-    const result = await authenticators.verify(target.tenant.id, userId, code);
-    if (result.status === 'ok') {
-      await deps.flows.mfaPassed(flow.uid);
-      res.redirect(303, `${actionBase(target, flow)}/continue`);
-      return;
-    }
-    const error = result.status === 'throttled' ? format(m.throttled, { seconds: result.retryAfterSeconds }) : result.status === 'replayed' ? m.mfa_replayed : m.mfa_invalid_code;
-    await mfaFailed(deps, target, req, res, flow, { error }, result.status === 'throttled' ? 429 : 400);
-  });
-
-  router.post(`${base}/mfa/recovery`, form, async (req, res) => {
-    const context = await mfaStepForPost(deps, req, res);
-    if (!context) return;
-    const { target, flow, userId, authenticators } = context;
-    const code = typeof req.body.recoveryCode === 'string' ? req.body.recoveryCode : '';
-    const result = await authenticators.useRecoveryCode(target.tenant.id, userId, code);
-    if (result.status === 'ok') {
-      deps.logger.info({ requestId: requestIdOf(req), tenant: target.tenant.id, user: userId, remaining: result.remaining }, 'recovery code used');
-      await deps.flows.mfaPassed(flow.uid);
-      res.redirect(303, `${actionBase(target, flow)}/continue`);
-      return;
-    }
-    const m = messagesFor();
-    const recoveryError = result.status === 'throttled' ? format(m.throttled, { seconds: result.retryAfterSeconds }) : m.mfa_invalid_recovery_code;
-    await mfaFailed(deps, target, req, res, flow, { recoveryError }, result.status === 'throttled' ? 429 : 400);
-  });
-
-  // Passkeys: the credential made or used in the browser, posted by /assets/passkey.js.
-  const passkeyForm = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 5 });
-  router.post(`${base}/mfa/passkey/register`, passkeyForm, (req, res) => passkeyPosted(deps, req, res, 'register'));
-  router.post(`${base}/mfa/passkey/authenticate`, passkeyForm, (req, res) => passkeyPosted(deps, req, res, 'authenticate'));
-
-  // The recovery codes were shown once; the sign-in goes on from `identified`.
-  router.post(`${base}/mfa/done`, form, async (req, res) => {
-    const context = await flowForPost(deps, req, res);
-    if (!context) return;
-    res.redirect(303, `${actionBase(context.target, context.flow)}/continue`);
-  });
+  router.use(mfaStepRoutes(deps, renderStep));
 
   router.post(`${base}/decline`, form, async (req, res) => {
     const context = await flowForPost(deps, req, res);
@@ -393,21 +296,6 @@ async function codeStepForPost(
     return undefined;
   }
   return { target, flow, connector, email: flow.email };
-}
-
-async function mfaStepForPost(
-  deps: InteractionDeps,
-  req: Request,
-  res: Response,
-): Promise<{ target: InteractionTenant; flow: SignInFlow; userId: string; authenticators: AuthenticatorStore } | undefined> {
-  const context = await flowForPost(deps, req, res);
-  if (!context) return undefined;
-  const { target, flow } = context;
-  if (flow.step !== 'mfa' || !flow.mfaUserId || !deps.authenticators) {
-    await renderStep(deps, target, req, res, flow, 400);
-    return undefined;
-  }
-  return { target, flow, userId: flow.mfaUserId, authenticators: deps.authenticators };
 }
 
 async function discoverAndProceed(
@@ -856,108 +744,6 @@ function trustedDevice(access: AccessAnswer): TrustedDevice | undefined {
   return { ...(compliantDevice ? { compliant: true as const } : {}), ...(domainJoinedDevice ? { hybridJoined: true as const } : {}) };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Portico's second factor: enrol an authenticator app on first need, then a code at each sign-in.
-
-async function renderMfa(
-  deps: InteractionDeps,
-  target: InteractionTenant,
-  req: Request,
-  res: Response,
-  flow: SignInFlow,
-  view: MfaView,
-  status = 200,
-): Promise<void> {
-  const ctx = pageContext(target, req, flow);
-  const authenticators = deps.authenticators;
-  const userId = flow.mfaUserId;
-  if (!authenticators || !userId) {
-    expired(res, req, target, 400);
-    return;
-  }
-  const { passkeyError, ...codeErrors } = view;
-  const tenantId = target.tenant.id;
-  const hasApp = await authenticators.hasMethod(tenantId, userId);
-  // A passkey, when the user has one, is offered first (with the app's code, if any, below it).
-  const passkeyOptions = deps.passkeys ? await deps.passkeys.authenticationOptions({ tenantId, userId, flowId: flow.uid }) : undefined;
-  if (hasApp || passkeyOptions) {
-    const passkey = passkeyOptions ? { ceremony: 'authenticate' as const, action: `${ctx.actionBase}/mfa/passkey/authenticate`, options: passkeyOptions, error: passkeyError } : undefined;
-    res
-      .status(status)
-      .type('html')
-      .send(totpChallengePage(ctx, { ...(hasApp ? { action: `${ctx.actionBase}/mfa` } : {}), recoveryAction: `${ctx.actionBase}/mfa/recovery`, passkey, ...codeErrors }));
-    return;
-  }
-  const enrolment = (await authenticators.pendingEnrolment(target.tenant.id, userId)) ?? (await authenticators.startEnrolment(target.tenant.id, userId));
-  const user = await deps.users.get(target.tenant.id, userId);
-  const account = user?.mail ?? user?.userPrincipalName ?? userId;
-  const qrSvg = await qrCodeSvg(totpUri({ secret: enrolment.secret, tenantDisplayName: target.tenant.displayName, account }));
-  // The other choice on the set-up page: a passkey instead of the app.
-  const passkey = deps.passkeys
-    ? {
-        ceremony: 'register' as const,
-        action: `${ctx.actionBase}/mfa/passkey/register`,
-        options: await deps.passkeys.registrationOptions({ tenantId, userId, flowId: flow.uid, rpName: target.tenant.displayName, userName: account, userDisplayName: user?.displayName ?? account }),
-        error: passkeyError,
-      }
-    : undefined;
-  res
-    .status(status)
-    .type('html')
-    .send(totpEnrolmentPage(ctx, { action: `${ctx.actionBase}/mfa`, qrSvg, secret: enrolment.secret, account, passkey, ...(view.error ? { error: view.error } : {}) }));
-}
-
-/** Errors shown on the second-factor page: the app's code, a recovery code, or a passkey. */
-type MfaView = { error?: string; recoveryError?: string; passkeyError?: string };
-
-/**
- * The credential a passkey ceremony made in the browser: a first passkey registered (recovery
- * codes shown when it is the first method) or a passkey used; either passes the second factor,
- * as a code would. Registration is for a user with no method yet.
- */
-async function passkeyPosted(deps: InteractionDeps, req: Request, res: Response, ceremony: 'register' | 'authenticate'): Promise<void> {
-  const context = await mfaStepForPost(deps, req, res);
-  if (!context) return;
-  const { target, flow, userId, authenticators } = context;
-  const passkeys = deps.passkeys;
-  const tenantId = target.tenant.id;
-  if (!passkeys || (ceremony === 'register' && ((await authenticators.hasMethod(tenantId, userId)) || (await passkeys.hasPasskey(tenantId, userId))))) {
-    await renderStep(deps, target, req, res, flow, 400);
-    return;
-  }
-  let response: unknown;
-  try {
-    response = JSON.parse(typeof req.body.credential === 'string' ? req.body.credential : '');
-  } catch {
-    response = undefined;
-  }
-  const input = { tenantId, userId, flowId: flow.uid, response };
-  const result = ceremony === 'register' ? await passkeys.verifyRegistration(input) : await passkeys.verifyAuthentication(input);
-  const log = { requestId: requestIdOf(req), tenant: tenantId, user: userId };
-  if (result.status === 'registered' || result.status === 'ok') {
-    const passed = await deps.flows.mfaPassed(flow.uid, result.amr);
-    deps.logger.info({ ...log, passkey: result.passkey.id }, ceremony === 'register' ? 'passkey registered' : 'passkey used');
-    if (result.status === 'registered' && result.recoveryCodes) {
-      res.type('html').send(recoveryCodesPage(pageContext(target, req, passed), { action: `${actionBase(target, passed)}/mfa/done`, codes: result.recoveryCodes }));
-      return;
-    }
-    res.redirect(303, `${actionBase(target, passed)}/continue`);
-    return;
-  }
-  // The library's reason helps an operator; quoted values (challenges, origins) are left out.
-  const detail = 'detail' in result ? result.detail.replace(/"[^"]*"/g, '"…"').slice(0, 200) : undefined;
-  deps.logger.info({ ...log, ceremony, status: result.status, detail }, 'passkey refused');
-  const m = messagesFor();
-  const passkeyError = result.status === 'expired' ? m.passkey_expired : result.status === 'already_registered' ? m.passkey_already_registered : m.passkey_failed;
-  await mfaFailed(deps, target, req, res, flow, { passkeyError }, 400);
-}
-
-async function mfaFailed(deps: InteractionDeps, target: InteractionTenant, req: Request, res: Response, flow: SignInFlow, view: MfaView, status: number) {
-  const user = flow.mfaUserId ? await deps.users.get(target.tenant.id, flow.mfaUserId) : undefined;
-  await recordSignIn(deps.signInLog, target, req, flow, { identity: flow.identity, user, outcome: refused('mfa-failed') });
-  await renderMfa(deps, target, req, res, flow, view, status);
-}
-
 async function renderStep(deps: InteractionDeps, target: InteractionTenant, req: Request, res: Response, flow: SignInFlow, status = 200): Promise<void> {
   const ctx = pageContext(target, req, flow);
   if (flow.step === 'mfa') {
@@ -1003,117 +789,12 @@ function testLoginForm(_req: Request, uid: string, tenantId: string): string {
 </form>`.value;
 }
 
-const t = (target: InteractionTenant, key: MessageKey, values: Record<string, string> = {}): string =>
-  format(messagesFor()[key], { org: target.tenant.displayName, ...values });
-
-const actionBase = (target: InteractionTenant, flow: SignInFlow): string => `/${target.tenant.id}/v2.0/interaction/${flow.uid}`;
-
-function pageContext(target: InteractionTenant, req: Request, flow: SignInFlow): SignInPageContext {
-  return {
-    messages: messagesFor(),
-    org: target.tenant.displayName,
-    actionBase: actionBase(target, flow),
-    csrf: flow.csrf,
-    branding: target.signIn.brandingFor(flow.partnerId),
-    correlationId: requestIdOf(req),
-  };
-}
-
 function startContext(target: InteractionTenant, flow: SignInFlow, connector: Connector) {
   return {
     flowId: flow.uid,
     callbackUrl: target.signIn.callbackUrl(connector),
     ...(flow.email ? { loginHint: flow.email } : {}),
   };
-}
-
-
-const clientIp = (req: Request): string => req.ip ?? req.socket.remoteAddress ?? 'unknown';
-
-function setFlowCookie(deps: InteractionDeps, res: Response, tenantId: string, uid: string, key: string): void {
-  res.cookie(FLOW_COOKIE, `${uid}.${key}`, {
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: deps.secureCookies,
-    path: `/${tenantId}/v2.0/`,
-    maxAge: deps.flowSeconds * 1000,
-  });
-}
-
-function clearFlowCookie(deps: InteractionDeps, res: Response, tenantId: string): void {
-  res.clearCookie(FLOW_COOKIE, { httpOnly: true, sameSite: 'lax', secure: deps.secureCookies, path: `/${tenantId}/v2.0/` });
-}
-
-function readFlowCookie(req: Request): { uid: string; key: string } | undefined {
-  const header = req.headers.cookie ?? '';
-  for (const part of header.split(';')) {
-    const [name, ...rest] = part.trim().split('=');
-    if (name !== FLOW_COOKIE) continue;
-    const value = decodeURIComponent(rest.join('='));
-    const dot = value.indexOf('.');
-    if (dot > 0) return { uid: value.slice(0, dot), key: value.slice(dot + 1) };
-  }
-  return undefined;
-}
-
-const browserKeyFor = (req: Request, uid: string): string | undefined => {
-  const cookie = readFlowCookie(req);
-  return cookie?.uid === uid ? cookie.key : undefined;
-};
-
-/** The flow of a form post, after the browser and CSRF checks; answers the request itself otherwise. */
-async function flowForPost(deps: InteractionDeps, req: Request, res: Response): Promise<{ target: InteractionTenant; flow: SignInFlow } | undefined> {
-  const target = tenantOr404(deps, req, res);
-  if (!target) return undefined;
-  const uid = String(req.params['uid']);
-  const flow = await deps.flows.getForBrowser(uid, browserKeyFor(req, uid));
-  if (!flow || flow.tenantId !== target.tenant.id) {
-    expired(res, req, target, 400);
-    return undefined;
-  }
-  if (!csrfMatches(flow, req.body?.csrf)) {
-    deps.logger.warn({ requestId: requestIdOf(req), tenant: target.tenant.id }, 'sign-in form without a valid CSRF token');
-    res.status(403).type('html').send(
-      messagePage(pageContext(target, req, flow), { title: t(target, 'errorTitle'), body: t(target, 'errorBody'), testId: 'csrf' }),
-    );
-    return undefined;
-  }
-  return { target, flow };
-}
-
-function tenantOr404(deps: InteractionDeps, req: Request, res: Response): InteractionTenant | undefined {
-  const target = deps.tenantFor(String(req.params['tenant']));
-  if (!target) {
-    res.status(404).type('html').send(
-      renderPage({ title: 'Not found', correlationId: requestIdOf(req), body: html`<h1>Unknown organisation</h1><p>There is no such organisation here.</p>` }),
-    );
-    return undefined;
-  }
-  res.setHeader('Content-Security-Policy', target.csp);
-  return target;
-}
-
-function expired(res: Response, req: Request, target: InteractionTenant, status: number): void {
-  res.status(status).type('html').send(
-    renderPage({
-      title: t(target, 'expiredTitle'),
-      correlationId: requestIdOf(req),
-      branding: target.signIn.brandingFor(undefined),
-      body: html`<h1 data-testid="expired">${t(target, 'expiredTitle')}</h1><p>${t(target, 'expiredBody')}</p>`,
-    }),
-  );
-}
-
-async function interactionOrExpired(target: InteractionTenant, req: Request, res: Response) {
-  try {
-    const details = await target.provider.interactionDetails(req, res);
-    if (details.uid !== req.params['uid']) throw new errors.SessionNotFound('interaction mismatch');
-    return details;
-  } catch (error) {
-    if (!(error instanceof errors.SessionNotFound)) throw error;
-    expired(res, req, target, 400);
-    return undefined;
-  }
 }
 
 

@@ -11,7 +11,7 @@ import { isSignInFailure, SIGN_IN_FAILURES } from '../directory/sign-in-log.ts';
 import type { User } from '../directory/users.ts';
 import { requestIdOf } from '../http/express-app.ts';
 import type { SignInFlow } from './flow.ts';
-import type { InteractionTenant } from './routes.ts';
+import type { InteractionTenant } from './context.ts';
 
 export type SignInOutcome =
   | { readonly result: 'success'; readonly detail?: string }

@@ -7,24 +7,21 @@
 import express, { Router, type Request, type Response } from 'express';
 import { requestIdOf } from '../http/express-app.ts';
 import type { AuthenticatorStore } from '../mfa/authenticator-store.ts';
-import { qrCodeSvg } from '../mfa/qr.ts';
-import { totpUri } from '../mfa/totp.ts';
 import { format, messagesFor } from '../ui/messages.ts';
-import { recoveryCodesPage, totpChallengePage, totpEnrolmentPage } from '../ui/mfa-pages.ts';
-import { actionBase, expired, flowForPost, pageContext, type InteractionDeps, type InteractionTenant } from './context.ts';
+import { recoveryCodesPage } from '../ui/mfa-pages.ts';
+import { actionBase, flowForPost, pageContext, type InteractionDeps, type InteractionTenant } from './context.ts';
+import { renderMfa, type MfaView } from './mfa-page.ts';
+import { renderStep } from './render-step.ts';
 import type { SignInFlow } from './flow.ts';
 import { recordSignIn, refused } from './sign-in-recording.ts';
 
-/** Renders the flow's current step (the routes' own), for posts that arrive at the wrong step. */
-export type RenderStep = (deps: InteractionDeps, target: InteractionTenant, req: Request, res: Response, flow: SignInFlow, status?: number) => Promise<void>;
-
-export function mfaStepRoutes(deps: InteractionDeps, renderStep: RenderStep): Router {
+export function mfaStepRoutes(deps: InteractionDeps): Router {
   const router = Router();
   const base = '/:tenant/v2.0/interaction/:uid';
   const form = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
 
   router.post(`${base}/mfa`, form, async (req, res) => {
-    const context = await mfaStepForPost(deps, renderStep, req, res);
+    const context = await mfaStepForPost(deps, req, res);
     if (!context) return;
     const { target, flow, userId, authenticators } = context;
     const code = typeof req.body.code === 'string' ? req.body.code : '';
@@ -57,7 +54,7 @@ export function mfaStepRoutes(deps: InteractionDeps, renderStep: RenderStep): Ro
   });
 
   router.post(`${base}/mfa/recovery`, form, async (req, res) => {
-    const context = await mfaStepForPost(deps, renderStep, req, res);
+    const context = await mfaStepForPost(deps, req, res);
     if (!context) return;
     const { target, flow, userId, authenticators } = context;
     const code = typeof req.body.recoveryCode === 'string' ? req.body.recoveryCode : '';
@@ -75,8 +72,8 @@ export function mfaStepRoutes(deps: InteractionDeps, renderStep: RenderStep): Ro
 
   // Passkeys: the credential made or used in the browser, posted by /assets/passkey.js.
   const passkeyForm = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 5 });
-  router.post(`${base}/mfa/passkey/register`, passkeyForm, (req, res) => passkeyPosted(deps, renderStep, req, res, 'register'));
-  router.post(`${base}/mfa/passkey/authenticate`, passkeyForm, (req, res) => passkeyPosted(deps, renderStep, req, res, 'authenticate'));
+  router.post(`${base}/mfa/passkey/register`, passkeyForm, (req, res) => passkeyPosted(deps, req, res, 'register'));
+  router.post(`${base}/mfa/passkey/authenticate`, passkeyForm, (req, res) => passkeyPosted(deps, req, res, 'authenticate'));
 
   // The recovery codes were shown once; the sign-in goes on from `identified`.
   router.post(`${base}/mfa/done`, form, async (req, res) => {
@@ -90,7 +87,6 @@ export function mfaStepRoutes(deps: InteractionDeps, renderStep: RenderStep): Ro
 
 async function mfaStepForPost(
   deps: InteractionDeps,
-  renderStep: RenderStep,
   req: Request,
   res: Response,
 ): Promise<{ target: InteractionTenant; flow: SignInFlow; userId: string; authenticators: AuthenticatorStore } | undefined> {
@@ -104,64 +100,13 @@ async function mfaStepForPost(
   return { target, flow, userId: flow.mfaUserId, authenticators: deps.authenticators };
 }
 
-export async function renderMfa(
-  deps: InteractionDeps,
-  target: InteractionTenant,
-  req: Request,
-  res: Response,
-  flow: SignInFlow,
-  view: MfaView,
-  status = 200,
-): Promise<void> {
-  const ctx = pageContext(target, req, flow);
-  const authenticators = deps.authenticators;
-  const userId = flow.mfaUserId;
-  if (!authenticators || !userId) {
-    expired(res, req, target, 400);
-    return;
-  }
-  const { passkeyError, ...codeErrors } = view;
-  const tenantId = target.tenant.id;
-  const hasApp = await authenticators.hasMethod(tenantId, userId);
-  // A passkey, when the user has one, is offered first (with the app's code, if any, below it).
-  const passkeyOptions = deps.passkeys ? await deps.passkeys.authenticationOptions({ tenantId, userId, flowId: flow.uid }) : undefined;
-  if (hasApp || passkeyOptions) {
-    const passkey = passkeyOptions ? { ceremony: 'authenticate' as const, action: `${ctx.actionBase}/mfa/passkey/authenticate`, options: passkeyOptions, error: passkeyError } : undefined;
-    res
-      .status(status)
-      .type('html')
-      .send(totpChallengePage(ctx, { ...(hasApp ? { action: `${ctx.actionBase}/mfa` } : {}), recoveryAction: `${ctx.actionBase}/mfa/recovery`, passkey, ...codeErrors }));
-    return;
-  }
-  const enrolment = (await authenticators.pendingEnrolment(target.tenant.id, userId)) ?? (await authenticators.startEnrolment(target.tenant.id, userId));
-  const user = await deps.users.get(target.tenant.id, userId);
-  const account = user?.mail ?? user?.userPrincipalName ?? userId;
-  const qrSvg = await qrCodeSvg(totpUri({ secret: enrolment.secret, tenantDisplayName: target.tenant.displayName, account }));
-  // The other choice on the set-up page: a passkey instead of the app.
-  const passkey = deps.passkeys
-    ? {
-        ceremony: 'register' as const,
-        action: `${ctx.actionBase}/mfa/passkey/register`,
-        options: await deps.passkeys.registrationOptions({ tenantId, userId, flowId: flow.uid, rpName: target.tenant.displayName, userName: account, userDisplayName: user?.displayName ?? account }),
-        error: passkeyError,
-      }
-    : undefined;
-  res
-    .status(status)
-    .type('html')
-    .send(totpEnrolmentPage(ctx, { action: `${ctx.actionBase}/mfa`, qrSvg, secret: enrolment.secret, account, passkey, ...(view.error ? { error: view.error } : {}) }));
-}
-
-/** Errors shown on the second-factor page: the app's code, a recovery code, or a passkey. */
-type MfaView = { error?: string; recoveryError?: string; passkeyError?: string };
-
 /**
  * The credential a passkey ceremony made in the browser: a first passkey registered (recovery
  * codes shown when it is the first method) or a passkey used; either passes the second factor,
  * as a code would. Registration is for a user with no method yet.
  */
-async function passkeyPosted(deps: InteractionDeps, renderStep: RenderStep, req: Request, res: Response, ceremony: 'register' | 'authenticate'): Promise<void> {
-  const context = await mfaStepForPost(deps, renderStep, req, res);
+async function passkeyPosted(deps: InteractionDeps, req: Request, res: Response, ceremony: 'register' | 'authenticate'): Promise<void> {
+  const context = await mfaStepForPost(deps, req, res);
   if (!context) return;
   const { target, flow, userId, authenticators } = context;
   const passkeys = deps.passkeys;

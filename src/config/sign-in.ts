@@ -7,6 +7,7 @@
  * `kind`: a new kind in the registry is accepted, checked and documented with no change here.
  */
 import { z } from 'zod';
+import { CONSUMERS_TENANT_ID } from '../connectors/microsoft/schema.ts';
 import { connectorModules, type ConnectorConfig } from '../connectors/registry.ts';
 import type { ConnectorGroup, ConnectorKind } from '../connectors/types.ts';
 import { brandingSchema } from './branding.ts';
@@ -24,6 +25,12 @@ export function guidProblem(value: string): string | undefined {
   return GUID.test(value.toLowerCase()) ? 'must be lowercase' : 'must be a GUID like 72f988bf-86f1-41af-91ab-2d7cd011db47';
 }
 
+/** The consumers tenant holds every personal Microsoft account: it names no organisation. */
+function partnerTenantIdProblem(value: string): string | undefined {
+  if (value === CONSUMERS_TENANT_ID) return 'is the tenant of every personal Microsoft account (consumers), not an organisation';
+  return guidProblem(value);
+}
+
 function entityIdProblem(value: string): string | undefined {
   if (value.trim() === '') return 'must not be empty';
   return /\s/.test(value) ? 'must not contain whitespace' : undefined;
@@ -36,7 +43,7 @@ export const partnerSchema = z.strictObject({
     .array(checked(domainProblem))
     .min(1)
     .meta({ description: "The partner's email domains, lowercase; unique within the tenant and never one of the tenant's own." }),
-  entraTenantIds: z.array(checked(guidProblem)).default([]).meta({
+  entraTenantIds: z.array(checked(partnerTenantIdProblem)).default([]).meta({
     description: "The partner's Microsoft Entra tenant ids (lowercase GUIDs): guests whose `tid` is one of them belong to this partner.",
   }),
   samlEntityIds: z.array(checked(entityIdProblem)).default([]).meta({

@@ -1,4 +1,5 @@
 /** Which organisation a guest comes from, as far as a tenant's config can tell. */
+import { CONSUMERS_TENANT_ID } from '../connectors/microsoft/schema.ts';
 import type { HomeOrganisation, Organisation, TenantPolicy } from './types.ts';
 
 /**
@@ -15,7 +16,10 @@ export function resolveOrganisation(policy: TenantPolicy, home: HomeOrganisation
     const found = policy.partners.find(predicate);
     return found ? { kind: 'partner', id: found.id, displayName: found.displayName, via } : undefined;
   };
-  const { partnerId, entraTenantId, samlEntityId, oidcIssuer, emailDomain } = home;
+  const { partnerId, samlEntityId, oidcIssuer, emailDomain } = home;
+  // Every personal Microsoft account carries the consumers tenant's tid: it names no organisation,
+  // so a partner listing it must not gain (and trust the MFA of) everyone with an outlook.com login.
+  const entraTenantId = home.entraTenantId === CONSUMERS_TENANT_ID ? undefined : home.entraTenantId;
   return (
     (partnerId ? partner(`identity provider of partner '${partnerId}'`, (p) => p.id === partnerId) : undefined) ??
     (entraTenantId ? partner(`Entra tenant ${entraTenantId}`, (p) => p.entraTenantIds.includes(entraTenantId)) : undefined) ??

@@ -52,6 +52,12 @@ describe('resolveOrganisation: the most specific evidence wins', () => {
     });
   }
 
+  it('never takes the consumers tenant id (every personal Microsoft account) as a partner’s Entra tenant', () => {
+    const consumers = '9188040d-6c67-4c5b-b112-36a304b66dad';
+    const listing = policy({ partners: [{ id: 'live', displayName: 'Live', domains: ['live.example'], entraTenantIds: [consumers] }] });
+    assert.deepEqual(resolveOrganisation(listing, { entraTenantId: consumers, emailDomain: 'outlook.com' }), { kind: 'other', via: 'email domain outlook.com belongs to no partner' });
+  });
+
   it('names partners by their display name and ids for externalTenants', () => {
     const fabrikam = resolveOrganisation(contoso, { samlEntityId: FABRIKAM_ENTITY });
     assert.deepEqual(fabrikam, { kind: 'partner', id: 'fabrikam', displayName: 'Fabrikam', via: `SAML entity id ${FABRIKAM_ENTITY}` });

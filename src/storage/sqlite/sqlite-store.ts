@@ -5,6 +5,7 @@ import { errorMessage } from '../../shared/errors.ts';
 import { systemClock, type Clock } from '../../shared/clock.ts';
 import { AlreadyExistsError, NotFoundError, StoreUnavailableError } from '../errors.ts';
 import type { DocumentStore, StoredRecord, UpdateOptions, WriteOptions } from '../ports.ts';
+import { startCheckpointer } from './checkpointer.ts';
 import { distinctTags, encodeValue, ttlMs, uniqueEntries } from '../values.ts';
 
 /**
@@ -84,6 +85,7 @@ const UNAVAILABLE_CODES = new Set([5, 6, 8, 10, 11, 13, 14, 15, 26]);
 export function openSqliteStore(options: { path: string; clock?: Clock }): DocumentStore {
   const clock = options.clock ?? systemClock;
   const db = openDatabase(options.path);
+  const checkpointer = options.path === ':memory:' ? undefined : startCheckpointer(options.path);
   let closed = false;
 
   const prepare = (sql: string): StatementSync => db.prepare(sql);
@@ -208,7 +210,6 @@ export function openSqliteStore(options: { path: string; clock?: Clock }): Docum
       // Each statement is its own short transaction; a busy database just means "next time".
       while (Number(sql.sweepRecords.run(now).changes) === SWEEP_BATCH);
       while (Number(sql.sweepCounters.run(now).changes) === SWEEP_BATCH);
-      db.exec('PRAGMA wal_checkpoint(PASSIVE)');
     } catch {
       // Best effort: reads already ignore expired rows and writes purge what they collide with.
     }
@@ -328,6 +329,7 @@ export function openSqliteStore(options: { path: string; clock?: Clock }): Docum
       if (closed) return;
       closed = true;
       clearInterval(timer);
+      await checkpointer?.close();
       db.close();
     },
   };
@@ -342,10 +344,9 @@ function openDatabase(path: string): DatabaseSync {
     // In WAL mode NORMAL still survives an application crash; only an OS crash or power loss can
     // lose the last transactions, which is the usual trade for not fsyncing every commit.
     db.exec('PRAGMA synchronous = NORMAL');
-    // The default auto-checkpoint (every 1,000 pages) runs on the request path several times a
-    // second under load; checkpoint less often here and from the sweep timer instead, and keep
-    // the WAL file from growing without bound.
-    db.exec('PRAGMA wal_autocheckpoint = 10000');
+    // Checkpoints run in a worker thread (checkpointer.ts). The auto-checkpoint, which would run
+    // on the request path, stays only as a backstop should the worker fall behind or fail.
+    db.exec('PRAGMA wal_autocheckpoint = 50000');
     db.exec('PRAGMA journal_size_limit = 67108864');
     db.exec('PRAGMA foreign_keys = ON');
     migrate(db, path);

@@ -130,7 +130,7 @@ export interface SessionQuestion {
   readonly tenantId: string;
   readonly user: User;
   readonly appId: string;
-  /** `amr` of the session or token: `mfa` in it was verified or trusted at sign-in. */
+  /** `amr` of the session or token, as Portico issued it: `mfa` in it was verified or trusted at sign-in. */
   readonly amr: readonly string[];
   readonly authTime?: number | undefined;
 }
@@ -151,8 +151,10 @@ export function sessionCheck(deps: AccessPolicyDeps, logger: Logger, nowSeconds:
       user: input.user,
       home: homeOfUser(deps, input.user),
       appId: input.appId,
-      claims: { kind: use, amr: [], ...(device ? { device } : {}) },
-      porticoMfa: input.amr.includes('mfa'),
+      // MFA the partner did (in Portico's amr: `fed` + `mfa` without a Portico method) counts only
+      // while the partner's MFA is still trusted; Portico's own second factor always does.
+      claims: { kind: use, amr: upstreamMfaOnly(input.amr) ? ['mfa'] : [], ...(device ? { device } : {}) },
+      porticoMfa: input.amr.includes('mfa') && !upstreamMfaOnly(input.amr),
     });
     if (!answer) return true;
     const { decision } = answer;
@@ -170,6 +172,10 @@ export function sessionCheck(deps: AccessPolicyDeps, logger: Logger, nowSeconds:
     return false;
   };
 }
+
+/** Portico writes `otp` (authenticator app) or `hwk`/`swk` (passkey) beside `mfa` for its own factor. */
+const upstreamMfaOnly = (amr: readonly string[]): boolean =>
+  amr.includes('mfa') && amr.includes('fed') && !amr.some((method) => method === 'otp' || method === 'hwk' || method === 'swk');
 
 const signInTooOld = (frequencySeconds: number | undefined, authTime: number | undefined, now: number): boolean =>
   frequencySeconds !== undefined && authTime !== undefined && now - authTime > frequencySeconds;

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import * as client from 'openid-client';
 import { parse, stringify } from 'yaml';
 import type { User } from '../../src/directory/users.ts';
 import { totpCodeAt } from '../../src/mfa/totp.ts';
@@ -164,7 +165,9 @@ describe('MFA for guests at sign-in', () => {
     const nina = await guest(portico, 'nina@northwind.example');
     const trusted = await ninaSignsIn();
     assert.ok(trusted.atApp, `no prompt: the partner's MFA is trusted (at ${trusted.url.pathname})`);
-    const claims = (await trusted.tokens()).claims()!;
+    const trustedTokens = await trusted.tokens();
+    const claims = trustedTokens.claims()!;
+    assert.ok(trustedTokens.refresh_token, 'the app gets a refresh token');
     assert.equal(claims.sub, nina.id);
     assert.ok(amrOf(claims).includes('mfa'), JSON.stringify(claims.amr));
     assert.equal(claims.acr, ACR_MFA);
@@ -174,6 +177,11 @@ describe('MFA for guests at sign-in', () => {
 
     await editTenant(portico, (doc) => doc.setIn(['crossTenantAccess', 'partners', 0, 'inboundTrust', 'isMfaAccepted'], false));
     try {
+      // The refresh token carries the partner's MFA of that sign-in: no longer trusted, it no longer counts.
+      await assert.rejects(client.refreshTokenGrant(trusted.config, trustedTokens.refresh_token!), (error: unknown) => {
+        assert.equal((error as { error?: string }).error, 'invalid_grant');
+        return true;
+      });
       const untrusted = await ninaSignsIn();
       assert.equal(untrusted.atApp, false);
       assert.match(untrusted.page, /data-testid="totp-secret"/, "the partner's MFA claim is dropped: Portico asks for its own");

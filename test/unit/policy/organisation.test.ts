@@ -54,7 +54,8 @@ describe('resolveOrganisation: the most specific evidence wins', () => {
 
   it('never takes the consumers tenant id (every personal Microsoft account) as a partner’s Entra tenant', () => {
     const consumers = '9188040d-6c67-4c5b-b112-36a304b66dad';
-    const listing = policy({ partners: [{ id: 'live', displayName: 'Live', domains: ['live.example'], entraTenantIds: [consumers] }] });
+    // The config refuses this id in entraTenantIds; the engine must not honour it either.
+    const listing = { ...policy(), partners: [{ id: 'live', displayName: 'Live', domains: ['live.example'], entraTenantIds: [consumers], samlEntityIds: [], oidcIssuers: [] }] };
     assert.deepEqual(resolveOrganisation(listing, { entraTenantId: consumers, emailDomain: 'outlook.com' }), { kind: 'other', via: 'email domain outlook.com belongs to no partner' });
   });
 

@@ -3,7 +3,7 @@
  * an authenticator app or a passkey (the user then enrols again at the next sign-in when no method
  * is left), as Graph has them.
  */
-import { Router, type Request } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import { userTarget } from '../directory/audit.ts';
 import type { User } from '../directory/users.ts';
 import { ROLES, callerOf, requireRole } from './authorization.ts';
@@ -32,41 +32,28 @@ export function authenticationMethodRoutes(context: ApiContext): Router {
     });
   });
 
-  router.delete('/users/:id/authentication/softwareOathMethods/:methodId', requireRole(ROLES.writeUsers), async (req, res) => {
-    onlyQuery(req, []);
-    const caller = callerOf(res);
-    const user = await findUser(caller.tenant.id, param(req, 'id'));
-    const methodId = param(req, 'methodId');
-    if (!(await authenticators.reset(user.tenantId, user.id, methodId))) {
-      throw notFound(`Authentication method '${methodId}' does not exist for user '${user.id}'.`);
-    }
-    await context.audit.record(caller.tenant.id, {
-      activity: 'deleteSecurityInfo',
-      actor: caller.actor,
-      correlationId: correlationIdOf(req),
-      targets: [userTarget(user)],
-      details: { methodType: 'softwareOath', methodId },
-    });
-    res.status(204).end();
-  });
-
-  router.delete('/users/:id/authentication/fido2Methods/:methodId', requireRole(ROLES.writeUsers), async (req, res) => {
-    onlyQuery(req, []);
-    const caller = callerOf(res);
-    const user = await findUser(caller.tenant.id, param(req, 'id'));
-    const methodId = param(req, 'methodId');
-    if (!(await passkeys.remove(user.tenantId, user.id, methodId))) {
-      throw notFound(`Authentication method '${methodId}' does not exist for user '${user.id}'.`);
-    }
-    await context.audit.record(caller.tenant.id, {
-      activity: 'deleteSecurityInfo',
-      actor: caller.actor,
-      correlationId: correlationIdOf(req),
-      targets: [userTarget(user)],
-      details: { methodType: 'fido2', methodId },
-    });
-    res.status(204).end();
-  });
+  /** An admin deletes one of a user's second factors: audited as Entra's "Admin deleted security info". */
+  const deleteMethod =
+    (methodType: 'softwareOath' | 'fido2', remove: (tenantId: string, userId: string, methodId: string) => Promise<boolean>): RequestHandler =>
+    async (req, res) => {
+      onlyQuery(req, []);
+      const caller = callerOf(res);
+      const user = await findUser(caller.tenant.id, param(req, 'id'));
+      const methodId = param(req, 'methodId');
+      if (!(await remove(user.tenantId, user.id, methodId))) {
+        throw notFound(`Authentication method '${methodId}' does not exist for user '${user.id}'.`);
+      }
+      await context.audit.record(caller.tenant.id, {
+        activity: 'deleteSecurityInfo',
+        actor: caller.actor,
+        correlationId: correlationIdOf(req),
+        targets: [userTarget(user)],
+        details: { methodType, methodId },
+      });
+      res.status(204).end();
+    };
+  router.delete('/users/:id/authentication/softwareOathMethods/:methodId', requireRole(ROLES.writeUsers), deleteMethod('softwareOath', (t, u, m) => authenticators.reset(t, u, m)));
+  router.delete('/users/:id/authentication/fido2Methods/:methodId', requireRole(ROLES.writeUsers), deleteMethod('fido2', (t, u, m) => passkeys.remove(t, u, m)));
 
   return router;
 }

@@ -14,6 +14,7 @@ import { graphApi } from './api/index.ts';
 import type { AuditLog } from './directory/audit.ts';
 import { AppRoleAssignments } from './directory/app-role-assignments.ts';
 import { GroupDirectory } from './directory/groups.ts';
+import { endAccountSessions } from './provider/store-adapter.ts';
 import { porticoTenantIssuers, sessionCheck, type AccessPolicyDeps } from './interaction/access-policy.ts';
 import { SignInLog } from './directory/sign-in-log.ts';
 import { auditRetentionDays } from './config/invitations.ts';
@@ -197,7 +198,15 @@ export async function startPortico(options: StartOptions = {}): Promise<RunningP
     signIns.set(tenant.id, new TenantSignIn(tenant, connectors, `${broker.publicUrl}/${tenant.id}/v2.0`));
   }
   const flows = new FlowStore({ store, clock, ttlSeconds: broker.tokens.interactionSeconds });
-  const { audit, invitations } = directoryServices(config, { store, clock, users, mailer, logger, policies: liveConfig });
+  const { audit, invitations } = directoryServices(config, {
+    store,
+    clock,
+    users,
+    mailer,
+    logger,
+    policies: liveConfig,
+    endSessions: (tenantId, userId) => endAccountSessions(store, tenantId, userId),
+  });
   const assignments = new AppRoleAssignments({ store, clock, groups, apps: (tenantId) => config.tenants.find((t) => t.id === tenantId)?.apps ?? [] });
   const signInLog = new SignInLog({ store, clock, retentionDays: auditRetentionDays(config) });
   const authenticators = new AuthenticatorStore({ store, clock, encryptionSecret: broker.keys.encryptionSecret });

@@ -1,6 +1,10 @@
 import { loadConfig } from '../config/load.ts';
 import type { PorticoConfig } from '../config/types.ts';
+import { directoryServices, type InvitationService } from '../directory/invitations.ts';
+import { UserDirectory } from '../directory/users.ts';
+import { createMailer, type ClosableMailer } from '../mail/index.ts';
 import { openStore } from '../main.ts';
+import { endAccountSessions } from '../provider/store-adapter.ts';
 import { systemClock } from '../shared/clock.ts';
 import { createLogger } from '../shared/logger.ts';
 import type { DocumentStore } from '../storage/ports.ts';
@@ -30,4 +34,20 @@ export function requireTenant(config: PorticoConfig, tenantId: string | undefine
     throw new UsageError(`unknown tenant '${tenantId}' (known: ${config.tenants.map((t) => t.id).join(', ')})`);
   }
   return tenantId;
+}
+
+/** The directory services of the invitation commands, on the CLI's store, sending mail as the server does. */
+export function openCliDirectory(context: CliContext): { users: UserDirectory; invitations: InvitationService; mailer: ClosableMailer } {
+  const logger = createLogger({ level: 'warn', destination: process.stderr });
+  const mailer = createMailer(context.config.broker.mail, { logger, clock: systemClock });
+  const users = new UserDirectory({ store: context.store, clock: systemClock });
+  const { invitations } = directoryServices(context.config, {
+    store: context.store,
+    clock: systemClock,
+    users,
+    mailer,
+    logger,
+    endSessions: (tenantId, userId) => endAccountSessions(context.store, tenantId, userId),
+  });
+  return { users, invitations, mailer };
 }

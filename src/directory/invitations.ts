@@ -123,6 +123,8 @@ export interface InvitationServiceDeps {
   readonly tenant: (tenantId: string) => TenantConfig | undefined;
   /** Collaboration policy: who may invite whom, and whether a pending invitation may still be redeemed. */
   readonly policies?: PolicySource;
+  /** Signs the user out everywhere (sessions, grants, their tokens): a reset redemption ends the old identity's access. */
+  readonly endSessions?: (tenantId: string, userId: string) => Promise<void>;
 }
 
 const INVITATIONS = 'invitations';
@@ -510,6 +512,8 @@ export class InvitationService {
       throw error;
     }
     if (!reset) throw new InvitationError('user_not_found', `user '${userId}' does not exist`);
+    // The identities are unlinked: what they signed in to ends with them.
+    await this.#deps.endSessions?.(tenant.id, user.id);
     await this.#deps.audit.record(tenant.id, {
       activity: 'resetRedemption',
       actor: input.invitedBy,
@@ -521,7 +525,7 @@ export class InvitationService {
           changed('identities', user.identities.map((i) => i.issuer), []),
         ]),
       ],
-      details: { revokedInvitations: String(revoked) },
+      details: { revokedInvitations: String(revoked), sessionsEnded: this.#deps.endSessions ? 'true' : 'false' },
     });
     return reset;
   }
@@ -655,6 +659,7 @@ export function directoryServices(
     readonly logger: Logger;
     /** The policy in force; the config's own when not given (the CLI). */
     readonly policies?: PolicySource;
+    readonly endSessions?: (tenantId: string, userId: string) => Promise<void>;
   },
 ): { audit: AuditLog; invitations: InvitationService } {
   const tenants = new Map(config.tenants.map((tenant) => [tenant.id, tenant]));

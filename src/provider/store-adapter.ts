@@ -11,6 +11,12 @@ const GRANTABLE = new Set([
   'BackchannelAuthenticationRequest',
 ]);
 
+/**
+ * Models listed under their account (one tag per login, never per token), so all of a user's
+ * sessions and grants can be ended at once (`endAccountSessions`).
+ */
+const PER_ACCOUNT = new Set(['Grant', 'Session']);
+
 /** Models that are single use: a lost race on `consume` is a replay and revokes the grant. */
 const SINGLE_USE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
 
@@ -28,11 +34,13 @@ export class StoreAdapter implements Adapter {
   readonly #store: DocumentStore;
   readonly #collection: string;
   readonly #model: string;
+  readonly #tenantId: string;
 
   constructor(store: DocumentStore, tenantId: string, model: string) {
     this.#store = store;
     this.#model = model;
-    this.#collection = `oidc:${tenantId}:${model}`;
+    this.#tenantId = tenantId;
+    this.#collection = collectionOf(tenantId, model);
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
@@ -42,7 +50,10 @@ export class StoreAdapter implements Adapter {
     const options: WriteOptions = {
       ...(expiresIn > 0 ? { ttlSeconds: expiresIn } : {}),
       unique,
-      tags: GRANTABLE.has(this.#model) && payload.grantId ? [`grant:${payload.grantId}`] : [],
+      tags: [
+        ...(GRANTABLE.has(this.#model) && payload.grantId ? [`grant:${payload.grantId}`] : []),
+        ...(PER_ACCOUNT.has(this.#model) && payload.accountId ? [`account:${payload.accountId}`] : []),
+      ],
     };
     await this.#store.put(this.#collection, id, payload, options);
   }
@@ -66,7 +77,7 @@ export class StoreAdapter implements Adapter {
     // a replay, so treat it like one (RFC 9700 §4.14.2) and revoke everything of the grant.
     const record = await this.#store.get<AdapterPayload>(this.#collection, id);
     const grantId = record?.value.grantId;
-    if (grantId) await this.#revokeWholeGrant(grantId);
+    if (grantId) await revokeGrant(this.#store, this.#tenantId, grantId);
     throw new errors.InvalidGrant(`${this.#model === 'RefreshToken' ? 'refresh token' : 'grant'} already used`);
   }
 
@@ -77,12 +88,25 @@ export class StoreAdapter implements Adapter {
   async revokeByGrantId(grantId: string): Promise<void> {
     await this.#store.deleteByTag(this.#collection, `grant:${grantId}`);
   }
+}
 
-  async #revokeWholeGrant(grantId: string): Promise<void> {
-    const tenantPrefix = this.#collection.slice(0, this.#collection.lastIndexOf(':') + 1);
-    await Promise.all([
-      ...[...GRANTABLE].map((model) => this.#store.deleteByTag(`${tenantPrefix}${model}`, `grant:${grantId}`)),
-      this.#store.delete(`${tenantPrefix}Grant`, grantId),
-    ]);
-  }
+const collectionOf = (tenantId: string, model: string): string => `oidc:${tenantId}:${model}`;
+
+/** Everything a grant issued (codes, access and refresh tokens) goes with it. */
+async function revokeGrant(store: DocumentStore, tenantId: string, grantId: string): Promise<void> {
+  await Promise.all([
+    ...[...GRANTABLE].map((model) => store.deleteByTag(collectionOf(tenantId, model), `grant:${grantId}`)),
+    store.delete(collectionOf(tenantId, 'Grant'), grantId),
+  ]);
+}
+
+/**
+ * Signs a user out everywhere in a tenant: every session, every grant and what the grants issued.
+ * For when the identity behind the account changes (a reset redemption): what the old identity
+ * signed in to must not outlive it.
+ */
+export async function endAccountSessions(store: DocumentStore, tenantId: string, accountId: string): Promise<void> {
+  const grants = await store.listByTag(collectionOf(tenantId, 'Grant'), `account:${accountId}`);
+  await Promise.all(grants.map((grant) => revokeGrant(store, tenantId, grant.id)));
+  await store.deleteByTag(collectionOf(tenantId, 'Session'), `account:${accountId}`);
 }

@@ -5,14 +5,11 @@
  */
 import { parseArgs } from 'node:util';
 import { LANGUAGE_TAG } from '../../config/invitations.ts';
-import { directoryServices, InvitationError } from '../../directory/invitations.ts';
-import { guestUserPrincipalName, UserDirectory } from '../../directory/users.ts';
-import { createMailer } from '../../mail/index.ts';
-import { systemClock } from '../../shared/clock.ts';
+import { InvitationError } from '../../directory/invitations.ts';
+import { guestUserPrincipalName } from '../../directory/users.ts';
 import { normaliseEmail } from '../../shared/email.ts';
 import { newRequestId } from '../../shared/ids.ts';
-import { createLogger } from '../../shared/logger.ts';
-import { openCliContext, requireTenant } from '../context.ts';
+import { openCliContext, openCliDirectory, requireTenant } from '../context.ts';
 import { UsageError, type CliIo } from '../types.ts';
 import { cliActor, redirectUrlProblem } from './invite.ts';
 
@@ -38,13 +35,10 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   if (values.lang !== undefined && !LANGUAGE_TAG.test(values.lang)) throw new UsageError(`--lang '${values.lang}' is not a language tag (like en or de-CH)`);
 
   const context = await openCliContext(io, values.config);
-  const logger = createLogger({ level: 'warn', destination: process.stderr });
-  const mailer = createMailer(context.config.broker.mail, { logger, clock: systemClock });
+  const { users, invitations, mailer } = openCliDirectory(context);
   try {
     const tenantId = requireTenant(context.config, values.tenant);
     const tenant = context.config.tenants.find((t) => t.id === tenantId)!;
-    const users = new UserDirectory({ store: context.store, clock: systemClock });
-    const { invitations } = directoryServices(context.config, { store: context.store, clock: systemClock, users, mailer, logger });
     // By object id, user principal name, or the address the guest was invited at.
     const user = values.user.includes('@')
       ? ((await users.findByUserPrincipalName(tenantId, values.user)) ??

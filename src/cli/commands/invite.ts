@@ -7,17 +7,13 @@ import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { TenantConfig } from '../../config/types.ts';
 import type { Actor } from '../../directory/audit.ts';
-import { directoryServices, InvitationError, type InvitationService } from '../../directory/invitations.ts';
-import { UserDirectory } from '../../directory/users.ts';
-import { createMailer } from '../../mail/index.ts';
-import { systemClock } from '../../shared/clock.ts';
+import { InvitationError, type InvitationService } from '../../directory/invitations.ts';
 import { normaliseEmail } from '../../shared/email.ts';
 import { errorMessage } from '../../shared/errors.ts';
 import { newRequestId } from '../../shared/ids.ts';
-import { createLogger } from '../../shared/logger.ts';
 import { LANGUAGE_TAG } from '../../config/invitations.ts';
 import { isLoopbackHost } from '../../config/primitives.ts';
-import { openCliContext, requireTenant } from '../context.ts';
+import { openCliContext, openCliDirectory, requireTenant } from '../context.ts';
 import { UsageError, type CliIo } from '../types.ts';
 
 export const CSV_MAX_ROWS = 10_000;
@@ -57,13 +53,10 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const rows = values.csv === undefined ? undefined : await readCsvRows(values.csv, redirectUrl);
 
   const context = await openCliContext(io, values.config);
-  const logger = createLogger({ level: 'warn', destination: process.stderr });
-  const mailer = createMailer(context.config.broker.mail, { logger, clock: systemClock });
+  const { invitations, mailer } = openCliDirectory(context);
   try {
     const tenantId = requireTenant(context.config, values.tenant);
     const tenant = context.config.tenants.find((t) => t.id === tenantId)!;
-    const users = new UserDirectory({ store: context.store, clock: systemClock });
-    const { invitations } = directoryServices(context.config, { store: context.store, clock: systemClock, users, mailer, logger });
     const inviter = cliActor(values.inviter ?? tenant.displayName);
     const common = { send: values.send ?? false, ...(values.lang === undefined ? {} : { language: values.lang }), ...(values.message === undefined ? {} : { message: values.message }) };
     if (rows === undefined) {

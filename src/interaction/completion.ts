@@ -324,7 +324,7 @@ async function completeSignIn(
       : {}),
   });
   await deps.flows.end(flow.uid);
-  clearFlowCookie(deps, res, target.tenant.id);
+  clearFlowCookie(deps, req, res, target.tenant.id, flow.uid);
   await target.provider.interactionFinished(req, res, { login: { accountId: user.id, amr, acr, ts: authTime } }, { mergeWithLastSubmission: false });
 }
 

@@ -87,36 +87,53 @@ export function pageContext(target: InteractionTenant, req: Request, flow: SignI
 
 export const clientIp = (req: Request): string => req.ip ?? req.socket.remoteAddress ?? 'unknown';
 
-export function setFlowCookie(deps: InteractionDeps, res: Response, tenantId: string, uid: string, key: string): void {
-  res.cookie(FLOW_COOKIE, `${uid}.${key}`, {
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: deps.secureCookies,
-    path: `/${tenantId}/v2.0/`,
-    maxAge: deps.flowSeconds * 1000,
-  });
+/**
+ * The flow cookie ties each sign-in flow to the browser that began it: `uid.key` entries, one per
+ * flow in progress, so sign-ins in several tabs (or apps) of one browser each keep their own.
+ * Oldest entries go first beyond a few.
+ */
+const FLOW_ENTRIES = 5;
+const ENTRY_SEPARATOR = '~';
+
+type FlowEntry = { readonly uid: string; readonly key: string };
+
+function writeFlowCookie(deps: InteractionDeps, res: Response, tenantId: string, entries: readonly FlowEntry[]): void {
+  const options = { httpOnly: true, sameSite: 'lax' as const, secure: deps.secureCookies, path: `/${tenantId}/v2.0/` };
+  if (entries.length === 0) {
+    res.clearCookie(FLOW_COOKIE, options);
+    return;
+  }
+  const value = entries.map(({ uid, key }) => `${uid}.${key}`).join(ENTRY_SEPARATOR);
+  res.cookie(FLOW_COOKIE, value, { ...options, maxAge: deps.flowSeconds * 1000 });
 }
 
-export function clearFlowCookie(deps: InteractionDeps, res: Response, tenantId: string): void {
-  res.clearCookie(FLOW_COOKIE, { httpOnly: true, sameSite: 'lax', secure: deps.secureCookies, path: `/${tenantId}/v2.0/` });
+export function setFlowCookie(deps: InteractionDeps, req: Request, res: Response, tenantId: string, uid: string, key: string): void {
+  const others = readFlowCookie(req).filter((entry) => entry.uid !== uid);
+  writeFlowCookie(deps, res, tenantId, [...others, { uid, key }].slice(-FLOW_ENTRIES));
 }
 
-export function readFlowCookie(req: Request): { uid: string; key: string } | undefined {
+/** Forgets one flow (it ended); the browser's other sign-ins in progress keep theirs. */
+export function clearFlowCookie(deps: InteractionDeps, req: Request, res: Response, tenantId: string, uid: string): void {
+  writeFlowCookie(deps, res, tenantId, readFlowCookie(req).filter((entry) => entry.uid !== uid));
+}
+
+/** The browser's flows in progress, oldest first. */
+export function readFlowCookie(req: Request): FlowEntry[] {
   const header = req.headers.cookie ?? '';
   for (const part of header.split(';')) {
     const [name, ...rest] = part.trim().split('=');
     if (name !== FLOW_COOKIE) continue;
-    const value = decodeURIComponent(rest.join('='));
-    const dot = value.indexOf('.');
-    if (dot > 0) return { uid: value.slice(0, dot), key: value.slice(dot + 1) };
+    return decodeURIComponent(rest.join('='))
+      .split(ENTRY_SEPARATOR)
+      .flatMap((entry) => {
+        const dot = entry.indexOf('.');
+        return dot > 0 ? [{ uid: entry.slice(0, dot), key: entry.slice(dot + 1) }] : [];
+      });
   }
-  return undefined;
+  return [];
 }
 
-export const browserKeyFor = (req: Request, uid: string): string | undefined => {
-  const cookie = readFlowCookie(req);
-  return cookie?.uid === uid ? cookie.key : undefined;
-};
+export const browserKeyFor = (req: Request, uid: string): string | undefined => readFlowCookie(req).find((entry) => entry.uid === uid)?.key;
 
 /** The flow of a form post, after the browser and CSRF checks; answers the request itself otherwise. */
 export async function flowForPost(deps: InteractionDeps, req: Request, res: Response): Promise<{ target: InteractionTenant; flow: SignInFlow } | undefined> {

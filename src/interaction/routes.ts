@@ -86,7 +86,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
         ...(requestsMfa(params) ? { mfa: true } : {}),
       };
       const begun = await deps.flows.begin({ uid: details.uid, tenantId: target.tenant.id, clientId: String(params['client_id']), hints });
-      setFlowCookie(deps, res, target.tenant.id, details.uid, begun.browserKey);
+      setFlowCookie(deps, req, res, target.tenant.id, details.uid, begun.browserKey);
       flow = begun.flow;
       const hintedEmail = hints.loginHint ? normaliseEmail(hints.loginHint) : undefined;
       if (hintedEmail || hints.domainHint || hints.idp) {
@@ -202,7 +202,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const user = flow.consentUserId ? await deps.users.get(target.tenant.id, flow.consentUserId) : undefined;
     await recordSignIn(deps.signInLog, target, req, flow, { identity: flow.identity, user, outcome: refused('declined') });
     await deps.flows.end(flow.uid);
-    clearFlowCookie(deps, res, target.tenant.id);
+    clearFlowCookie(deps, req, res, target.tenant.id, flow.uid);
     await target.provider.interactionFinished(
       req,
       res,
@@ -234,8 +234,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const target = tenantOr404(deps, req, res);
     if (!target) return;
     const connector = target.signIn.connector(String(req.params['connector']));
-    const cookie = readFlowCookie(req);
-    const flow = cookie ? await deps.flows.getForBrowser(cookie.uid, cookie.key) : undefined;
+    const flow = await upstreamFlowOf(deps, req, String(req.params['connector']));
     if (!connector || connector.capability !== 'redirect' || !flow || flow.step !== 'upstream' || flow.connectorId !== connector.id) {
       expired(res, req, target, 400);
       return;
@@ -283,6 +282,18 @@ export function interactionRoutes(deps: InteractionDeps): Router {
  * A form post to the passcode step: the flow (after the browser and CSRF checks), its passcode
  * connector and address; answers the request itself when the flow is not waiting for a code.
  */
+/**
+ * The browser's flow an upstream is answering: among its flows waiting for this connector, the
+ * one whose `state` the answer carries (several tabs may wait for the same IdP), or the only one
+ * (the connector then checks the state itself and refuses a wrong one).
+ */
+async function upstreamFlowOf(deps: InteractionDeps, req: Request, connectorId: string): Promise<SignInFlow | undefined> {
+  const flows = await Promise.all(readFlowCookie(req).map(({ uid, key }) => deps.flows.getForBrowser(uid, key)));
+  const waiting = flows.filter((flow): flow is SignInFlow => flow?.step === 'upstream' && flow.connectorId === connectorId);
+  const state = typeof req.query['state'] === 'string' ? req.query['state'] : undefined;
+  return waiting.find((flow) => state !== undefined && flow.connectorState?.['state'] === state) ?? (waiting.length === 1 ? waiting[0] : undefined);
+}
+
 async function codeStepForPost(
   deps: InteractionDeps,
   req: Request,

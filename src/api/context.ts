@@ -29,6 +29,8 @@ export interface ApiContext {
   readonly skipTokens: SkipTokens;
   /** The collaboration policy in force; without it, the caller's tenant config is read. */
   readonly policies?: PolicySource;
+  /** The issuer of each tenant of this Portico → its id (for explaining cross-tenant sign-ins). */
+  readonly porticoTenants: ReadonlyMap<string, string>;
   readonly clock: Clock;
 }
 

@@ -16,6 +16,7 @@ import type { PolicySource } from '../policy/types.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { DocumentStore } from '../storage/ports.ts';
+import { porticoTenantIssuers } from '../interaction/access-policy.ts';
 import { AccessTokenVerifier, type KeySource } from './access-token.ts';
 import { appRoleAssignmentRoutes } from './app-role-assignments-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
@@ -74,6 +75,7 @@ export async function graphApi(deps: GraphApiDeps): Promise<Router> {
     skipTokens: await SkipTokens.open(deps.store),
     clock: deps.clock,
     ...(deps.policies ? { policies: deps.policies } : {}),
+    porticoTenants: porticoTenantIssuers(deps.publicUrl, deps.tenants.map((t) => t.id)),
   };
   const verifier = new AccessTokenVerifier({
     publicUrl: deps.publicUrl,

@@ -23,7 +23,14 @@ export function policyRoutes(context: ApiContext): Router {
     try {
       const explanation = await explainAccess(
         // Without a live source, the policy the caller's token was checked against.
-        { policies: context.policies ?? staticPolicySource([tenant]), tenant, users: context.users, groups: context.groups, guestUserPrincipalName },
+        {
+          policies: context.policies ?? staticPolicySource([tenant]),
+          tenant,
+          users: context.users,
+          groups: context.groups,
+          guestUserPrincipalName,
+          porticoTenants: context.porticoTenants,
+        },
         // An admin app asks, so invitations are judged as if it invited.
         { tenantId: tenant.id, ...body, inviter: { kind: 'admin', id: caller.app.id } },
       );

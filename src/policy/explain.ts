@@ -21,7 +21,7 @@ export interface User {
   readonly mail?: string;
   readonly externalUserState?: string;
   readonly homeTenantId?: string;
-  readonly identities: readonly { readonly issuer: string; readonly issuerTenantId?: string }[];
+  readonly identities: readonly { readonly issuer: string; readonly issuerTenantId?: string; readonly issuerAssignedId?: string }[];
 }
 
 export interface ExplainDeps {
@@ -35,6 +35,8 @@ export interface ExplainDeps {
   readonly guestUserPrincipalName: (mail: string, primaryDomain: string) => string;
   /** Structural: the group directory's lookup, so policies naming groups see the user's groups. */
   readonly groups?: { groupIdsOf(tenantId: string, userId: string): Promise<string[]> };
+  /** The issuer of each tenant of this Portico → its id: their members are recognised as such. */
+  readonly porticoTenants?: ReadonlyMap<string, string>;
 }
 
 export interface ExplainQuestion {
@@ -82,13 +84,15 @@ const DEFAULT_INVITER: Inviter = { kind: 'admin', id: 'portico-cli' };
 const knownList = (ids: readonly string[], what: string): string => (ids.length > 0 ? `known: ${ids.join(', ')}` : `the tenant has no ${what}`);
 
 /** The organisation evidence a sign-in through `connector` carries, besides the email domain. */
-function evidenceOf(connector: ConnectorConfig): HomeOrganisation {
+function evidenceOf(connector: ConnectorConfig, porticoTenants: ReadonlyMap<string, string>): HomeOrganisation {
   const partner = connector.partner ? { partnerId: connector.partner } : {};
   switch (connector.kind) {
     case 'saml':
       return { ...partner, samlEntityId: connector.entityId };
-    case 'oidc':
-      return { ...partner, oidcIssuer: connector.issuer };
+    case 'oidc': {
+      const porticoTenantId = porticoTenants.get(connector.issuer);
+      return porticoTenantId ? { porticoTenantId } : { ...partner, oidcIssuer: connector.issuer };
+    }
     case 'google':
       return { ...partner, oidcIssuer: connector.issuer };
     case 'microsoft':
@@ -100,7 +104,9 @@ function evidenceOf(connector: ConnectorConfig): HomeOrganisation {
 }
 
 /** What a user's stored identities and home tenant tell about their organisation. */
-function evidenceOfUser(tenant: TenantConfig, user: User): HomeOrganisation {
+function evidenceOfUser(tenant: TenantConfig, user: User, porticoTenants: ReadonlyMap<string, string>): HomeOrganisation {
+  const porticoTenantId = user.identities.map((i) => porticoTenants.get(i.issuer)).find((id) => id !== undefined);
+  if (porticoTenantId) return { porticoTenantId };
   const partnerId = user.homeTenantId !== undefined && tenant.partners.some((p) => p.id === user.homeTenantId) ? user.homeTenantId : undefined;
   const entraTenantId = user.identities.find((i) => i.issuerTenantId !== undefined)?.issuerTenantId;
   const issuers = new Set(user.identities.map((i) => i.issuer));
@@ -147,12 +153,28 @@ export async function explainAccess(deps: ExplainDeps, question: ExplainQuestion
   const { user, email } = await findUser(deps, tenantId, question.user);
   const userType = user?.userType ?? 'Guest';
   const emailDomain = email.slice(email.lastIndexOf('@') + 1);
-  const home: HomeOrganisation =
-    userType === 'Member'
-      ? { porticoTenantId: tenantId }
-      : { ...(user ? evidenceOfUser(tenant, user) : {}), ...(connector ? evidenceOf(connector) : {}), ...(email.includes('@') ? { emailDomain } : {}) };
+  // As enforcement sees it: the evidence of the identities (a member whose address is in the
+  // tenant's own domains is the tenant's own person; other members are external members).
+  const porticoTenants = deps.porticoTenants ?? new Map<string, string>();
+  const home: HomeOrganisation = {
+    ...(user ? evidenceOfUser(tenant, user, porticoTenants) : {}),
+    ...(connector ? evidenceOf(connector, porticoTenants) : {}),
+    ...(email.includes('@') ? { emailDomain } : {}),
+  };
   const groupIds = user && deps.groups ? await deps.groups.groupIdsOf(tenantId, user.id) : [];
-  const subject = subjectOf(policy, { home, userType, userIds: [user?.id, email], groupIds, email });
+  const resourceSubject = subjectOf(policy, { home, userType, userIds: [user?.id, email], groupIds, email });
+  // A member of another tenant of this Portico is also their object id and groups there.
+  const homeTenantId = resourceSubject.organisation.kind === 'tenant' ? resourceSubject.organisation.id : undefined;
+  const homeIssuer = homeTenantId ? [...porticoTenants].find(([, id]) => id === homeTenantId)?.[0] : undefined;
+  const homeUserId = homeIssuer ? user?.identities.find((i) => i.issuer === homeIssuer)?.issuerAssignedId : undefined;
+  const homeGroupIds = homeTenantId && homeUserId && deps.groups ? await deps.groups.groupIdsOf(homeTenantId, homeUserId) : [];
+  const subject = homeUserId
+    ? { ...resourceSubject, userIds: [...resourceSubject.userIds, homeUserId], groupIds: [...resourceSubject.groupIds, ...homeGroupIds] }
+    : resourceSubject;
+  const homePolicy = homeTenantId ? deps.policies.policyFor(homeTenantId) : undefined;
+  const outbound = homeTenantId && homePolicy
+    ? { policy: homePolicy, subject: subjectOf(homePolicy, { home: { porticoTenantId: homeTenantId }, userType: 'Member', userIds: [homeUserId, email], groupIds: homeGroupIds, email }) }
+    : undefined;
   const invitee = { ...subject, email };
 
   const pending = !user || user.externalUserState === 'PendingAcceptance';
@@ -164,7 +186,7 @@ export async function explainAccess(deps: ExplainDeps, question: ExplainQuestion
       device: { compliant: question.device === 'compliant', hybridJoined: question.device === 'hybridJoined' },
     };
     const assurance = trustedAssurance(policy, subject.organisation, claims);
-    const decision = decideSignIn({ policy, subject, appId: question.app, assurance });
+    const decision = decideSignIn({ policy, subject, appId: question.app, assurance, ...(outbound ? { home: outbound } : {}) });
     // The trust entries first: they say which claims were dropped before conditional access looked.
     signIn = { ...decision, trace: [...assurance.trace, ...decision.trace] };
   }

@@ -18,7 +18,7 @@ import { EXAMPLE_CONFIG, startTestPortico, type TestPortico } from '../helpers/p
 import { relyingParty } from '../helpers/relying-party.ts';
 import { passcodeIn, SignInSession } from '../helpers/sign-in.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp.ts';
-import { DAEMON } from './graph-harness.ts';
+import { DAEMON, appToken } from './graph-harness.ts';
 import { editTenant, guest, signIns, smtpYaml, type WebApp } from './policy-harness.ts';
 
 const WEB: WebApp = { id: 'contoso-web', secret: 'demo-web-secret', redirectUri: 'http://localhost:8080/callback' };
@@ -172,6 +172,18 @@ describe('cross-tenant sign-in between two tenants of one Portico', () => {
       assert.match(other.session.page, /data-testid="consent"/);
       await other.session.submit('consent', {});
       assert.equal((await tokenClaims(other.session))['oid'], invited.id);
+
+      // The explanation agrees with enforcement: the guest is fabrikam's, and fabrikam's outbound block is named.
+      const explained = await fetch(`http://127.0.0.1:${portico.port}/graph/v1.0/policies/explain`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await appToken(portico, DAEMON)}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ user: invited.id, app: WEB.id }),
+      });
+      assert.equal(explained.status, 200, await explained.clone().text());
+      const explanation = (await explained.json()) as { organisation: { kind: string; id: string }; signIn: { effect: string; denial?: { rule: string } } };
+      assert.deepEqual([explanation.organisation.kind, explanation.organisation.id], ['tenant', 'fabrikam']);
+      assert.equal(explanation.signIn.effect, 'deny');
+      assert.equal(explanation.signIn.denial?.rule, 'fabrikam: crossTenantAccess.partners[0] (contoso).b2bCollaborationOutbound.applications');
     } finally {
       await editTenant(portico, (doc) => doc.setIn(['crossTenantAccess', 'partners'], []), 'fabrikam');
     }

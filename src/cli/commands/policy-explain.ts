@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { GroupDirectory } from '../../directory/groups.ts';
 import { guestUserPrincipalName, UserDirectory } from '../../directory/users.ts';
+import { porticoTenantIssuers } from '../../interaction/access-policy.ts';
 import { explainAccess, ExplainError } from '../../policy/explain.ts';
 import { explanationText } from '../../policy/explain-text.ts';
 import { staticPolicySource } from '../../policy/subject.ts';
@@ -49,6 +50,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
         users,
         guestUserPrincipalName,
         groups: new GroupDirectory({ store: context.store, clock: systemClock, users }),
+        porticoTenants: porticoTenantIssuers(context.config.broker.publicUrl, context.config.tenants.map((t) => t.id)),
       },
       question,
     ).catch((error: unknown) => {

@@ -228,6 +228,7 @@ export async function startPortico(options: StartOptions = {}): Promise<RunningP
     clock,
     logger,
     policies: liveConfig,
+    requestsPerMinute: broker.managementApi.requestsPerMinute,
   });
 
   const https = broker.publicUrl.startsWith('https:');

@@ -19,6 +19,7 @@ export type GraphErrorCode =
   | 'InvalidAuthenticationToken'
   | 'UnsupportedMediaType'
   | 'RequestEntityTooLarge'
+  | 'TooManyRequests'
   | 'serviceNotAvailable'
   | 'generalException';
 

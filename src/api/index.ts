@@ -18,6 +18,7 @@ import type { Logger } from '../shared/logger.ts';
 import type { DocumentStore } from '../storage/ports.ts';
 import { porticoTenantIssuers } from '../interaction/access-policy.ts';
 import { AccessTokenVerifier, type KeySource } from './access-token.ts';
+import { rateLimit } from './rate-limit.ts';
 import { appRoleAssignmentRoutes } from './app-role-assignments-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { authenticationMethodRoutes } from './authentication-methods-routes.ts';
@@ -52,6 +53,8 @@ export interface GraphApiDeps {
   readonly passkeys: PasskeyStore;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Requests per minute each caller may make (`managementApi.requestsPerMinute`). */
+  readonly requestsPerMinute: number;
   /** The collaboration policy in force (live when the config is watched). */
   readonly policies?: PolicySource;
 }
@@ -94,6 +97,7 @@ export async function graphApi(deps: GraphApiDeps): Promise<Router> {
     res.type('application/json').send(document);
   });
   api.use(authenticate(verifier));
+  api.use(rateLimit(deps.store, deps.requestsPerMinute));
   // Signed-in users (delegated tokens) pass this gate or nothing; apps go straight on.
   api.use(delegatedAccess(context));
   api.use(meRoutes(context));

@@ -62,6 +62,7 @@ const ERRORS = {
   '403': errorResponse(
     "The token lacks the role or delegated scope the operation needs, or `guestUserAccess` does not let a signed-in guest read it (`Authorization_RequestDenied`, naming why).",
   ),
+  '429': errorResponse('Too many requests from this caller this minute (`TooManyRequests`, `managementApi.requestsPerMinute`); retry after `Retry-After` seconds.'),
   '503': errorResponse('The store does not answer (`serviceNotAvailable`); retry after `Retry-After` seconds.'),
 };
 const NOT_FOUND = { '404': errorResponse('No such object in the tenant (`Request_ResourceNotFound`).') };

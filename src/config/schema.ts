@@ -282,6 +282,15 @@ export const brokerFileSchema = z.strictObject({
     .prefault({})
     .meta({ description: 'Logging.' }),
   audit: brokerAuditSchema.prefault({}).meta({ description: 'The directory audit log (`/graph/v1.0/auditLogs/directoryAudits`).' }),
+  managementApi: z
+    .strictObject({
+      requestsPerMinute: z.int().min(1).default(1200).meta({
+        description:
+          'Requests each caller (an app by client credentials, or a signed-in user) may make to `/graph/v1.0` per minute and tenant, counted in the store so every instance counts together. Beyond it: 429 `TooManyRequests` with `Retry-After`.',
+      }),
+    })
+    .prefault({})
+    .meta({ description: 'The management API (`/graph/v1.0`).' }),
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
-import { guestUserPrincipalName } from '../../src/directory/users.ts';
 import { EXAMPLE_CONFIG, startTestPortico, type TestPortico } from '../helpers/portico.ts';
 import { relyingParty } from '../helpers/relying-party.ts';
 import { passcodeIn, SignInSession } from '../helpers/sign-in.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp.ts';
+import { guest } from './policy-harness.ts';
 
 const WEB = { id: 'contoso-web', secret: 'demo-web-secret', redirectUri: 'http://localhost:8080/callback' };
 
@@ -41,16 +41,7 @@ describe('sign-in to an app that requires assignment', () => {
     await smtp.close();
   });
 
-  const invitedGuest = (name: string) =>
-    portico.portico.users.create({
-      tenantId: 'contoso',
-      userType: 'Guest',
-      userPrincipalName: guestUserPrincipalName(`${name}@adatum.com`, 'contoso.example'),
-      displayName: name,
-      mail: `${name}@adatum.com`,
-      creationType: 'Invitation',
-      externalUserState: 'PendingAcceptance',
-    });
+  const invitedGuest = (name: string) => guest(portico, `${name}@adatum.com`, 'PendingAcceptance');
 
   /** Starts at the app and enters the mailed passcode; returns the response to the code step. */
   async function signInWithPasscode(email: string) {

@@ -10,7 +10,6 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import * as client from 'openid-client';
 import { parse, stringify } from 'yaml';
-import { guestUserPrincipalName } from '../../src/directory/users.ts';
 import { totpCodeAt } from '../../src/mfa/totp.ts';
 import { ACR_MFA, ACR_SFA } from '../../src/shared/assurance.ts';
 import { ManualClock } from '../../src/shared/clock.ts';
@@ -18,7 +17,7 @@ import { EXAMPLE_CONFIG, startTestPortico, type TestPortico } from '../helpers/p
 import { relyingParty } from '../helpers/relying-party.ts';
 import { passcodeIn, SignInSession } from '../helpers/sign-in.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp.ts';
-import { editTenant } from './policy-harness.ts';
+import { editTenant, guest } from './policy-harness.ts';
 
 const WEB = { id: 'contoso-web', secret: 'demo-web-secret', redirectUri: 'http://localhost:8080/callback' };
 const SPA = { id: 'contoso-spa', redirectUri: 'http://localhost:5173/callback' };
@@ -58,16 +57,8 @@ describe('sign-in assurance: step-up and sign-in frequency', () => {
     await smtp.close();
   });
 
-  const acceptedGuest = (name: string) =>
-    portico.portico.users.create({
-      tenantId: 'contoso',
-      userType: 'Guest',
-      userPrincipalName: guestUserPrincipalName(`${name}@adatum.com`, 'contoso.example'),
-      displayName: name,
-      mail: `${name}@adatum.com`,
-      creationType: 'Invitation',
-      externalUserState: 'Accepted',
-    });
+  /** An invited guest who already accepted, signing in with a passcode at an adatum.com address. */
+  const acceptedGuest = (name: string) => guest(portico, `${name}@adatum.com`, 'Accepted');
 
   async function passcodeSignIn(session: SignInSession, email: string, extra: Record<string, string> = {}) {
     await session.start({ login_hint: email, ...extra });

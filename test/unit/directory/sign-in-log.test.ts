@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SIGN_IN_FAILURES, SignInLog, type NewSignIn } from '../../../src/directory/sign-in-log.ts';
+import { entryOf } from '../../../src/directory/tenant-log.ts';
 import { ManualClock } from '../../../src/shared/clock.ts';
 import { createMemoryStore } from '../../../src/storage/memory/memory-store.ts';
+import type { DocumentStore } from '../../../src/storage/ports.ts';
 
 const DAY = 24 * 3600 * 1000;
 
@@ -28,7 +30,8 @@ const signIn = (overrides: Partial<NewSignIn> = {}): NewSignIn => ({
 
 function logWith(retentionDays: (tenantId: string) => number = () => 30) {
   const clock = new ManualClock();
-  return { clock, log: new SignInLog({ store: createMemoryStore({ clock }), clock, retentionDays }) };
+  const store: DocumentStore = createMemoryStore({ clock });
+  return { clock, store, log: new SignInLog({ store, clock, retentionDays }) };
 }
 
 describe('sign-in log', () => {
@@ -102,6 +105,27 @@ describe('sign-in log', () => {
     assert.deepEqual((await log.list('contoso', { top: 10 })).entries, [], 'gone after 2 days');
     assert.equal(await log.get('contoso', kept.id), undefined, 'also by id');
     assert.deepEqual((await log.list('northwind', { top: 10 })).entries.map((e) => e.correlationId), ['n'], 'northwind keeps 30 days');
+  });
+
+  it('stores entries packed, at less than half their JSON size, and still reads entries stored plain', async () => {
+    const { store, log } = logWith();
+    const policyTrace = [
+      { layer: 'crossTenantAccess.inbound', rule: 'crossTenantAccess.default', matched: true, effect: 'none', detail: 'home organisation: adatum.com belongs to no partner' },
+      { layer: 'crossTenantAccess.inbound', rule: 'crossTenantAccess.default.b2bCollaborationInbound.usersAndGroups', matched: true, effect: 'allow', detail: 'allowed: all users' },
+      { layer: 'crossTenantAccess.inbound', rule: 'crossTenantAccess.default.b2bCollaborationInbound.applications', matched: true, effect: 'allow', detail: "app 'contoso-web' is allowed" },
+    ];
+    const recorded = await log.record('contoso', signIn({ correlationId: 'packed', policyTrace }));
+    const [stored] = await store.listByTag<Record<string, unknown>>('sign-ins', 'tenant:contoso');
+    assert.deepEqual(Object.keys(stored!.value).sort(), ['id', 'order', 'packed', 'tenantId'], 'only bookkeeping is plain');
+    assert.ok(!JSON.stringify(stored!.value).includes('alice_adatum.com'), 'the entry itself is not stored plain');
+    assert.ok(JSON.stringify(stored!.value).length * 2 < JSON.stringify(recorded).length, `${JSON.stringify(stored!.value).length} B stored for ${JSON.stringify(recorded).length} B of entry`);
+    assert.deepEqual(entryOf(stored!.value as never), recorded);
+
+    // As entries were stored before packing: the whole entry plain beside the bookkeeping.
+    const legacy = { ...signIn({ correlationId: 'plain' }), id: 'legacy-1', createdDateTime: '2026-01-01T00:00:00.000Z' };
+    await store.create('sign-ins', legacy.id, { ...legacy, tenantId: 'contoso', order: '2026-01-01T00:00:00.000Z#000000000001' }, { tags: ['tenant:contoso'] });
+    assert.deepEqual(await log.get('contoso', legacy.id), legacy);
+    assert.deepEqual((await log.list('contoso', { top: 10 })).entries.map((e) => e.correlationId), ['packed', 'plain']);
   });
 
   it('has one distinct error code per failure, none of them 0', () => {

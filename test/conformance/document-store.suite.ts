@@ -329,6 +329,27 @@ export function documentStoreConformance(name: string, factory: () => Promise<St
           assert.deepEqual(await store.listByTag('grants', 'never'), []);
         }));
 
+      it('follows a record whose tags change in every way: first tag, further tags, none', () =>
+        withStore(async (store) => {
+          const tagged = async (tag: string) => ids(await store.listByTag('moving', tag));
+          await store.put('moving', 'r', { v: 1 }, { tags: ['a', 'b'] });
+          assert.deepEqual([await tagged('a'), await tagged('b')], [['r'], ['r']]);
+          await store.put('moving', 'r', { v: 2 }, { tags: ['b'] });
+          assert.deepEqual([await tagged('a'), await tagged('b')], [[], ['r']], 'the first tag went, the second became the first');
+          await store.put('moving', 'r', { v: 3 }, { tags: ['c', 'a', 'c'] });
+          assert.deepEqual([await tagged('a'), await tagged('b'), await tagged('c')], [['r'], [], ['r']]);
+          await store.update('moving', 'r', (x) => x);
+          assert.deepEqual([await tagged('a'), await tagged('c')], [['r'], ['r']], 'an update without tags keeps them');
+          await store.update('moving', 'r', (x) => x, { tags: ['b', 'c'] });
+          assert.deepEqual([await tagged('a'), await tagged('b'), await tagged('c')], [[], ['r'], ['r']]);
+          await store.update('moving', 'r', (x) => x, { tags: [] });
+          assert.deepEqual([await tagged('b'), await tagged('c')], [[], []]);
+          await store.put('moving', 'r', { v: 4 }, { tags: ['d', 'e'] });
+          await store.put('moving', 's', { v: 1 }, { tags: ['e', 'd'] });
+          assert.equal(await store.deleteByTag('moving', 'd'), 2, 'carried as the first tag by one, as a further tag by the other');
+          assert.deepEqual(await tagged('e'), []);
+        }));
+
       it('deleteByTag deletes every carrier, frees their unique values and counts them', () =>
         withStore(async (store) => {
           await store.create('tokens', 'a', { v: 1 }, { tags: ['grant:1'], unique: { jti: 'ja' } });

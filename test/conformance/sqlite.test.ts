@@ -87,6 +87,38 @@ describe('sqlite store file', () => {
     });
   });
 
+  it('brings a version 1 file forward: tags written before the tag column are still listed, deleted and replaced', async () => {
+    const path = freshPath();
+    await openSqliteStore({ path }).close();
+    // What version 1 wrote: no tag column, every tag in the tags table.
+    const db = new DatabaseSync(path);
+    db.exec(`DROP INDEX records_tag; ALTER TABLE records DROP COLUMN tag; PRAGMA user_version = 1;`);
+    const insert = db.prepare(`INSERT INTO records (collection, id, value, expires_at) VALUES ('tokens', ?, '{"v":1}', NULL)`);
+    const tag = db.prepare(`INSERT INTO tags (collection, tag, id) VALUES ('tokens', ?, ?)`);
+    for (const id of ['old-1', 'old-2', 'old-3']) insert.run(id);
+    tag.run('grant:1', 'old-1');
+    tag.run('grant:1', 'old-2');
+    tag.run('grant:2', 'old-3');
+    db.close();
+
+    const store = openSqliteStore({ path });
+    try {
+      await store.create('tokens', 'new-1', { v: 2 }, { tags: ['grant:1'] });
+      const listed = async (t: string) => (await store.listByTag('tokens', t)).map((r) => r.id).sort();
+      assert.deepEqual(await listed('grant:1'), ['new-1', 'old-1', 'old-2']);
+      await store.put('tokens', 'old-2', { v: 3 }, { tags: ['grant:2'] });
+      assert.deepEqual(await listed('grant:1'), ['new-1', 'old-1']);
+      assert.deepEqual(await listed('grant:2'), ['old-2', 'old-3']);
+      assert.equal(await store.deleteByTag('tokens', 'grant:1'), 2);
+      assert.deepEqual(await listed('grant:1'), []);
+    } finally {
+      await store.close();
+    }
+    const reopened = new DatabaseSync(path);
+    assert.equal(reopened.prepare('PRAGMA user_version').get()?.['user_version'], SQLITE_SCHEMA_VERSION);
+    reopened.close();
+  });
+
   it('keeps update, consume and increment atomic across processes sharing the file', async () => {
     const path = freshPath();
     const store = openSqliteStore({ path });

@@ -56,6 +56,13 @@ const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX counters_expiry ON counters (window_ends_at);
   `,
+  // A record's first tag lives in its own row: one index entry instead of a tags row plus its
+  // owner-index entry. Those two pages were most of what writing a token cost (a refresh writes
+  // two tokens, each tagged with its grant). Further tags stay in the tags table.
+  `
+  ALTER TABLE records ADD COLUMN tag TEXT;
+  CREATE INDEX records_tag ON records (collection, tag) WHERE tag IS NOT NULL;
+  `,
 ];
 
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
@@ -101,16 +108,18 @@ export function openSqliteStore(options: { path: string; clock?: Clock }): Docum
     purgeExpired: prepare(`DELETE FROM records WHERE collection = ? AND id = ? AND expires_at < ?`),
     uniqueOwner: prepare(`SELECT id FROM unique_keys WHERE collection = ? AND index_name = ? AND value = ?`),
     insert: prepare(
-      `INSERT INTO records (collection, id, value, consumed_at, expires_at, version) VALUES (?, ?, ?, NULL, ?, 1)`,
+      `INSERT INTO records (collection, id, value, consumed_at, expires_at, version, tag) VALUES (?, ?, ?, NULL, ?, 1, ?)`,
     ),
+    // RETURNING version: 1 means a new row, which has no unique values or tags to clear yet.
     upsert: prepare(
-      `INSERT INTO records (collection, id, value, consumed_at, expires_at, version) VALUES (?, ?, ?, NULL, ?, 1)
+      `INSERT INTO records (collection, id, value, consumed_at, expires_at, version, tag) VALUES (?, ?, ?, NULL, ?, 1, ?)
        ON CONFLICT (collection, id) DO UPDATE SET
-         value = excluded.value, consumed_at = NULL, expires_at = excluded.expires_at, version = records.version + 1`,
+         value = excluded.value, consumed_at = NULL, expires_at = excluded.expires_at, tag = excluded.tag,
+         version = records.version + 1
+       RETURNING version`,
     ),
     rewrite: prepare(`UPDATE records SET value = ?, expires_at = ?, version = version + 1 WHERE collection = ? AND id = ?`),
-    uniqueOf: prepare(`SELECT index_name, value FROM unique_keys WHERE collection = ? AND id = ?`),
-    tagsOf: prepare(`SELECT tag FROM tags WHERE collection = ? AND id = ?`),
+    rewriteWithTag: prepare(`UPDATE records SET value = ?, expires_at = ?, tag = ?, version = version + 1 WHERE collection = ? AND id = ?`),
     clearUnique: prepare(`DELETE FROM unique_keys WHERE collection = ? AND id = ?`),
     addUnique: prepare(`INSERT INTO unique_keys (collection, index_name, value, id) VALUES (?, ?, ?, ?)`),
     clearTags: prepare(`DELETE FROM tags WHERE collection = ? AND id = ?`),
@@ -125,11 +134,17 @@ export function openSqliteStore(options: { path: string; clock?: Clock }): Docum
        JOIN records r ON r.collection = u.collection AND r.id = u.id
        WHERE u.collection = ? AND u.index_name = ? AND u.value = ? AND (r.expires_at IS NULL OR r.expires_at >= ?)`,
     ),
+    // A record carries a tag in its own row or in tags, never both (distinctTags). INDEXED BY:
+    // without statistics the planner would rather scan the whole collection by primary key.
     listByTag: prepare(
-      `SELECT r.id, r.value, r.consumed_at, r.expires_at FROM tags t
+      `SELECT id, value, consumed_at, expires_at FROM records INDEXED BY records_tag
+       WHERE collection = ? AND tag = ? AND (expires_at IS NULL OR expires_at >= ?)
+       UNION ALL
+       SELECT r.id, r.value, r.consumed_at, r.expires_at FROM tags t
        JOIN records r ON r.collection = t.collection AND r.id = t.id
        WHERE t.collection = ? AND t.tag = ? AND (r.expires_at IS NULL OR r.expires_at >= ?)`,
     ),
+    deleteByOwnTag: prepare(`DELETE FROM records INDEXED BY records_tag WHERE collection = ? AND tag = ? RETURNING expires_at`),
     deleteByTag: prepare(
       `DELETE FROM records WHERE collection = ? AND id IN (SELECT id FROM tags WHERE collection = ? AND tag = ?)
        RETURNING expires_at`,
@@ -191,16 +206,16 @@ export function openSqliteStore(options: { path: string; clock?: Clock }): Docum
     }
   }
 
-  function replaceLinks(
-    collection: string,
-    id: string,
-    unique: ReadonlyArray<readonly [string, string]>,
-    tags: readonly string[],
-  ): void {
-    sql.clearUnique.run(collection, id);
+  /** Sets the record's unique values; a record written just now has none to clear. */
+  function replaceUnique(collection: string, id: string, unique: ReadonlyArray<readonly [string, string]>, fresh: boolean): void {
+    if (!fresh) sql.clearUnique.run(collection, id);
     for (const [index, value] of unique) sql.addUnique.run(collection, index, value, id);
-    sql.clearTags.run(collection, id);
-    for (const tag of tags) sql.addTag.run(collection, tag, id);
+  }
+
+  /** Sets the record's tags beyond the first, which its row holds. */
+  function replaceExtraTags(collection: string, id: string, extraTags: readonly string[], fresh: boolean): void {
+    if (!fresh) sql.clearTags.run(collection, id);
+    for (const tag of extraTags) sql.addTag.run(collection, tag, id);
   }
 
   function sweep(): void {
@@ -232,15 +247,16 @@ export function openSqliteStore(options: { path: string; clock?: Clock }): Docum
       const json = encodeValue(value);
       const ttl = ttlMs(options.ttlSeconds);
       const unique = uniqueEntries(options.unique);
-      const tags = distinctTags(options.tags);
+      const [tag = null, ...extraTags] = distinctTags(options.tags);
       guarded(() =>
         writeTransaction(() => {
           const now = clock.now();
           purgeIfExpired(collection, id, now);
           if (sql.exists.get(collection, id)) throw new AlreadyExistsError(collection, 'a record with this id');
           assertUniqueFree(collection, id, unique, now);
-          sql.insert.run(collection, id, json, ttl === undefined ? null : now + ttl);
-          replaceLinks(collection, id, unique, tags);
+          sql.insert.run(collection, id, json, ttl === undefined ? null : now + ttl, tag);
+          replaceUnique(collection, id, unique, true);
+          replaceExtraTags(collection, id, extraTags, true);
         }),
       );
     },
@@ -249,13 +265,14 @@ export function openSqliteStore(options: { path: string; clock?: Clock }): Docum
       const json = encodeValue(value);
       const ttl = ttlMs(options.ttlSeconds);
       const unique = uniqueEntries(options.unique);
-      const tags = distinctTags(options.tags);
+      const [tag = null, ...extraTags] = distinctTags(options.tags);
       guarded(() =>
         writeTransaction(() => {
           const now = clock.now();
           assertUniqueFree(collection, id, unique, now);
-          sql.upsert.run(collection, id, json, ttl === undefined ? null : now + ttl);
-          replaceLinks(collection, id, unique, tags);
+          const fresh = Number(sql.upsert.get(collection, id, json, ttl === undefined ? null : now + ttl, tag)?.['version']) === 1;
+          replaceUnique(collection, id, unique, fresh);
+          replaceExtraTags(collection, id, extraTags, fresh);
         }),
       );
     },
@@ -270,12 +287,16 @@ export function openSqliteStore(options: { path: string; clock?: Clock }): Docum
           const row = sql.get.get(collection, id, now);
           if (!row) throw new NotFoundError(collection);
           const json = encodeValue(updater(JSON.parse(String(row['value'])) as T));
-          const unique =
-            newUnique ?? sql.uniqueOf.all(collection, id).map((r) => [String(r['index_name']), String(r['value'])] as const);
-          const tags = newTags ?? sql.tagsOf.all(collection, id).map((r) => String(r['tag']));
-          assertUniqueFree(collection, id, unique, now);
-          sql.rewrite.run(json, ttl === undefined ? (row['expires_at'] ?? null) : now + ttl, collection, id);
-          replaceLinks(collection, id, unique, tags);
+          const expiresAt = ttl === undefined ? (row['expires_at'] ?? null) : now + ttl;
+          if (newUnique !== undefined) assertUniqueFree(collection, id, newUnique, now);
+          if (newTags === undefined) {
+            sql.rewrite.run(json, expiresAt, collection, id);
+          } else {
+            const [tag = null, ...extraTags] = newTags;
+            sql.rewriteWithTag.run(json, expiresAt, tag, collection, id);
+            replaceExtraTags(collection, id, extraTags, false);
+          }
+          if (newUnique !== undefined) replaceUnique(collection, id, newUnique, false);
           return JSON.parse(json) as T;
         }),
       );
@@ -303,14 +324,20 @@ export function openSqliteStore(options: { path: string; clock?: Clock }): Docum
     },
 
     async listByTag<T>(collection: string, tag: string): Promise<StoredRecord<T>[]> {
-      return guarded(() => sql.listByTag.all(collection, tag, clock.now()).map((row) => toRecord<T>(String(row['id']), row)));
+      return guarded(() => {
+        const now = clock.now();
+        return sql.listByTag.all(collection, tag, now, collection, tag, now).map((row) => toRecord<T>(String(row['id']), row));
+      });
     },
 
     async deleteByTag(collection: string, tag: string): Promise<number> {
-      return guarded(() => {
-        const now = clock.now();
-        return sql.deleteByTag.all(collection, collection, tag).filter((row) => isLive(row['expires_at'], now)).length;
-      });
+      return guarded(() =>
+        writeTransaction(() => {
+          const now = clock.now();
+          const deleted = [...sql.deleteByOwnTag.all(collection, tag), ...sql.deleteByTag.all(collection, collection, tag)];
+          return deleted.filter((row) => isLive(row['expires_at'], now)).length;
+        }),
+      );
     },
 
     async increment(collection: string, id: string, windowSeconds: number): Promise<number> {

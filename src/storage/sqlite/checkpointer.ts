@@ -4,10 +4,18 @@
  * runs inside whichever commit crosses its threshold: under sustained writes (token refreshes)
  * that was a stall of about 100 ms every second or two, all of it in the requests' p99. A PASSIVE
  * checkpoint neither waits for nor blocks writers; the WAL is then reused from its start.
+ *
+ * Under writes that never pause, though, a passive checkpoint never catches up with the last
+ * frame, the WAL is never reused and grows (measured: 64 MB to 170 MB in 15 s of refreshes) until
+ * the auto-checkpoint backstop stalls a request for 100 ms or more. So once the WAL holds more
+ * than RESTART_FRAMES frames after a passive pass, a RESTART checkpoint copies the few frames
+ * written since, holding writers off for that long only, and the next write starts the WAL over.
  */
 import { Worker } from 'node:worker_threads';
 
 const INTERVAL_MS = 250;
+/** 4,096 pages: 16 MB with SQLite's default page size. */
+const RESTART_FRAMES = 4096;
 const CLOSE_WAIT_MS = 2000;
 
 // CommonJS, as `eval` workers are; node:sqlite is built in, so nothing is resolved from disk.
@@ -15,9 +23,12 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { DatabaseSync } = require('node:sqlite');
 const db = new DatabaseSync(workerData.path, { timeout: 50 });
+const passive = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+const restart = db.prepare('PRAGMA wal_checkpoint(RESTART)');
 const checkpoint = () => {
   try {
-    db.exec('PRAGMA wal_checkpoint(PASSIVE)');
+    const { log } = passive.get();
+    if (log > workerData.restartFrames) restart.get();
   } catch {
     // Busy or briefly unavailable: the next tick tries again.
   }
@@ -36,7 +47,7 @@ export interface Checkpointer {
 }
 
 export function startCheckpointer(path: string, intervalMs = INTERVAL_MS): Checkpointer {
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, intervalMs } });
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, intervalMs, restartFrames: RESTART_FRAMES } });
   // A background helper: it must not keep the process alive, and its failure loses nothing
   // (the connection's own auto-checkpoint remains as a backstop).
   worker.unref();

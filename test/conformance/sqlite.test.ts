@@ -93,11 +93,44 @@ describe('sqlite store file', () => {
     }
     // Passive checkpoints alone never catch up with writes like these: the WAL grows to the
     // auto-checkpoint backstop (about 200 MB) again and again. Restarted, it is reused from its
-    // start, and its file stays near the 64 MB journal_size_limit it is cut back to on reuse.
+    // start, and its file stays near the 64 MB restart threshold (also the journal_size_limit).
     // The first half is the worker catching up with the backlog of its start.
     const steady = walSizes.slice(Math.floor(walSizes.length / 2));
     assert.ok(walSizes.length > 40, `only ${walSizes.length * 500} writes: too few to tell`);
     assert.ok(Math.max(...steady) < 128 * 1024 * 1024, `the WAL reached ${Math.max(...steady)} bytes: ${steady.join(', ')}`);
+  });
+
+  it('waits for a lock another connection holds without blocking the event loop, and gives up after the busy timeout', async () => {
+    const path = freshPath();
+    const store = openSqliteStore({ path, busyTimeoutMs: 300 });
+    await store.put('c', 'a', { v: 1 });
+    const other = new DatabaseSync(path);
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      let settled = false;
+      const write = store.put('c', 'a', { v: 2 }).finally(() => (settled = true));
+      const loopTurns = await new Promise<number>((resolve) => {
+        let turns = 0;
+        const tick = (): void => void (++turns === 20 ? resolve(turns) : setTimeout(tick, 5));
+        tick();
+      });
+      assert.equal(loopTurns, 20, 'timers ran while the write waited');
+      assert.equal(settled, false, 'the write is still waiting for the lock');
+      assert.deepEqual((await store.get('c', 'a'))?.value, { v: 1 }, 'reads go on meanwhile');
+      other.exec('COMMIT');
+      await write;
+      assert.deepEqual((await store.get('c', 'a'))?.value, { v: 2 }, 'the write went through once the lock was free');
+
+      other.exec('BEGIN IMMEDIATE');
+      const started = Date.now();
+      await assert.rejects(store.consume('c', 'a'), StoreUnavailableError);
+      assert.ok(Date.now() - started >= 290, 'it waited for the busy timeout first');
+      other.exec('ROLLBACK');
+      assert.equal(await store.consume('c', 'a'), true, 'and nothing was half done');
+    } finally {
+      other.close();
+      await store.close();
+    }
   });
 
   it('refuses a file written by a newer schema instead of misreading it', async () => {

@@ -69,6 +69,9 @@ export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Long enough for another process's write transaction (they are all short) to finish. */
 const BUSY_TIMEOUT_MS = 5000;
+/** Waits between tries for a lock another connection holds; the last one repeats. */
+const BUSY_BACKOFF_MS = [0, 1, 2, 5, 10, 20];
+const SQLITE_BUSY = 5;
 const SWEEP_INTERVAL_MS = 60_000;
 /** Rows deleted per sweep statement, so one sweep never holds the write lock for long. */
 const SWEEP_BATCH = 500;
@@ -85,12 +88,18 @@ const UNAVAILABLE_CODES = new Set([5, 6, 8, 10, 11, 13, 14, 15, 26]);
  * in `BEGIN IMMEDIATE` transactions, which take SQLite's write lock up front: DatabaseSync is
  * synchronous, so nothing else in this process runs during a transaction, and the file lock keeps
  * other processes out, which makes every operation (including `update`'s updater) atomic across
- * processes without retries. Reads are single statements and so see one consistent snapshot.
+ * processes. Reads are single statements and so see one consistent snapshot.
+ *
+ * When another connection holds the lock (the CLI, or the checkpointer restarting the WAL), an
+ * operation waits for it on a timer, never in SQLite's busy handler, which sleeps on the calling
+ * thread: the event loop keeps serving everything else meanwhile. A lock still held after
+ * `busyTimeoutMs` makes the operation fail with StoreUnavailableError.
  * Expired rows (the clock is past expiresAt) are invisible to reads, removed when they stand in a
  * write's way, and swept in the background.
  */
-export function openSqliteStore(options: { path: string; clock?: Clock }): DocumentStore {
+export function openSqliteStore(options: { path: string; clock?: Clock; busyTimeoutMs?: number }): DocumentStore {
   const clock = options.clock ?? systemClock;
+  const busyTimeoutMs = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS;
   const db = openDatabase(options.path);
   const checkpointer = options.path === ':memory:' ? undefined : startCheckpointer(options.path);
   let closed = false;
@@ -167,13 +176,22 @@ export function openSqliteStore(options: { path: string; clock?: Clock }): Docum
     ),
   };
 
-  /** Maps "the database cannot be used" failures to StoreUnavailableError; everything else is a bug and propagates. */
-  function guarded<R>(operation: () => R): R {
-    if (closed) throw new StoreUnavailableError('sqlite store is closed');
-    try {
-      return operation();
-    } catch (error) {
-      throw asStoreError(error);
+  /**
+   * Runs `operation`, again after a wait while another connection holds the lock it needs (a lost
+   * try has changed nothing: it failed taking the lock). Maps "the database cannot be used"
+   * failures to StoreUnavailableError; everything else is a bug and propagates.
+   */
+  async function guarded<R>(operation: () => R): Promise<R> {
+    const started = performance.now();
+    for (let attempt = 0; ; attempt += 1) {
+      if (closed) throw new StoreUnavailableError('sqlite store is closed');
+      try {
+        return operation();
+      } catch (error) {
+        if (!isBusy(error) || performance.now() - started >= busyTimeoutMs) throw asStoreError(error);
+      }
+      const wait = BUSY_BACKOFF_MS[Math.min(attempt, BUSY_BACKOFF_MS.length - 1)];
+      await new Promise((resolve) => (wait === 0 ? setImmediate(resolve) : setTimeout(resolve, wait)));
     }
   }
 
@@ -248,7 +266,7 @@ export function openSqliteStore(options: { path: string; clock?: Clock }): Docum
       const ttl = ttlMs(options.ttlSeconds);
       const unique = uniqueEntries(options.unique);
       const [tag = null, ...extraTags] = distinctTags(options.tags);
-      guarded(() =>
+      await guarded(() =>
         writeTransaction(() => {
           const now = clock.now();
           purgeIfExpired(collection, id, now);
@@ -266,7 +284,7 @@ export function openSqliteStore(options: { path: string; clock?: Clock }): Docum
       const ttl = ttlMs(options.ttlSeconds);
       const unique = uniqueEntries(options.unique);
       const [tag = null, ...extraTags] = distinctTags(options.tags);
-      guarded(() =>
+      await guarded(() =>
         writeTransaction(() => {
           const now = clock.now();
           assertUniqueFree(collection, id, unique, now);
@@ -349,7 +367,7 @@ export function openSqliteStore(options: { path: string; clock?: Clock }): Docum
     },
 
     async ping(): Promise<void> {
-      guarded(() => sql.ping.get());
+      await guarded(() => sql.ping.get());
     },
 
     async close(): Promise<void> {
@@ -366,6 +384,7 @@ function openDatabase(path: string): DatabaseSync {
   let db: DatabaseSync | undefined;
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    // Opening and migrating may wait in SQLite's busy handler: it happens once, before serving.
     db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS, enableForeignKeyConstraints: true });
     db.exec('PRAGMA journal_mode = WAL');
     // In WAL mode NORMAL still survives an application crash; only an OS crash or power loss can
@@ -377,6 +396,8 @@ function openDatabase(path: string): DatabaseSync {
     db.exec('PRAGMA journal_size_limit = 67108864');
     db.exec('PRAGMA foreign_keys = ON');
     migrate(db, path);
+    // From here on a held lock is waited for on a timer (guarded), not by sleeping in SQLite.
+    db.exec('PRAGMA busy_timeout = 0');
     return db;
   } catch (error) {
     db?.close();
@@ -404,6 +425,10 @@ function migrate(db: DatabaseSync, path: string): void {
     if (db.isTransaction) db.exec('ROLLBACK');
     throw error;
   }
+}
+
+function isBusy(error: unknown): boolean {
+  return error instanceof Error && (error as { code?: unknown }).code === 'ERR_SQLITE_ERROR' && (Number((error as { errcode?: unknown }).errcode) & 0xff) === SQLITE_BUSY;
 }
 
 function asStoreError(error: unknown): unknown {

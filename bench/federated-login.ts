@@ -116,7 +116,8 @@ async function main(): Promise<void> {
   const upstreamUserinfo = process.env['BENCH_UPSTREAM_USERINFO'] === '1';
   const quietBudgetMs = (process.env['BENCH_QUIET_WAIT'] === '0' ? 0 : numberFromEnv('BENCH_QUIET_WAIT', 40)) * 1000;
   const runTag = randomUUID().slice(0, 8);
-  const prefix = `portico-bench-federated:${runTag}:`;
+  // As long as the default prefix ('portico:'): key names count in the bytes stored per guest.
+  const prefix = `pb${runTag.slice(0, 5)}:`;
   const startedAt = new Date();
   const workDir = await mkdtemp(join(tmpdir(), 'portico-bench-federated-'));
   const notes: string[] = [];

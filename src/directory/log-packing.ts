@@ -2,7 +2,7 @@
  * How sign-in and directory audit entries are stored: deflated with a preset dictionary, then
  * base64. A sign-in entry with its policy trace is about 1.6–1.9 KB of JSON, most of it field
  * names and rule names that every entry repeats, and it was the largest thing a sign-in left in
- * the store; with the dictionary it packs to about 0.6 KB (about 0.75 KB without one).
+ * the store; with the dictionary it packs to about 0.6 KB of base64 (about 1 KB without one).
  *
  * The dictionary is part of the stored format: entries packed with it can only be read with the
  * same bytes. Never edit DICTIONARY_V1; a better dictionary becomes V2 with prefix `2:`, and V1

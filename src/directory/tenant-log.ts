@@ -73,8 +73,8 @@ export class TenantLog<T extends { readonly id: string }> {
     const records = await this.#store.listByTag<StoredLogEntry<T>>(this.#collection, `tenant:${tenantId}`);
     const keyOf = (stored: StoredLogEntry<T>): string => `${stored.order}|${stored.id}`;
     const { after, matches } = page;
-    // Only entries past `after` are unpacked; matching needs the entry, so the rest are unpacked
-    // one by one until the page is full and one more shows there is a next page.
+    // Unpacked lazily, newest first: only entries past `after`, and only until the page is full
+    // and one more match shows that there is a next page.
     const candidates = records
       .map(({ value }) => ({ key: keyOf(value), value }))
       .filter(({ key }) => after === undefined || key < after)

@@ -38,9 +38,9 @@ const redactPaths = REDACTED_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}
 let stdout: pino.DestinationStream | undefined;
 
 /**
- * Standard output, written asynchronously and shared by every logger of the process. A
- * synchronous write(2) stalls the event loop whenever the file system or a full pipe makes it
- * wait (journal commits showed as 20–35 ms outliers in sign-in hops); lines written while one
+ * Standard output, written asynchronously and shared by every logger of the process (one
+ * destination, so lines of two loggers never interleave mid-line). A synchronous write(2) blocks
+ * the event loop whenever the file system or a full pipe makes it wait; lines written while one
  * write is in flight go out together with the next. pino flushes what is left when the process
  * exits.
  */

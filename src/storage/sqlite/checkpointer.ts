@@ -9,15 +9,16 @@
  * frame, the WAL is never reused and grows (measured: 64 MB to 170 MB in 15 s of refreshes) until
  * the auto-checkpoint backstop stalls a request for 100 ms or more. So once the WAL holds more
  * than RESTART_FRAMES frames after a passive pass, a RESTART checkpoint copies the few frames
- * written since, holding writers off for that long only, and the next write starts the WAL over.
+ * written since, holding writers off for that long only (this process's writers wait for it on a
+ * timer: see sqlite-store.ts), and the next write starts the WAL over.
  */
 import { Worker } from 'node:worker_threads';
 
 const INTERVAL_MS = 250;
 /**
  * 16,384 pages: 64 MB with SQLite's default page size. A restart holds writers off for about
- * 20 ms (measured under refreshes); at 4,096 frames that happened four times a second and showed
- * in the p99, at 16,384 about once a second.
+ * 20 ms (measured under refreshes); at 4,096 frames that happened several times a second and
+ * showed in the p99, at 16,384 about once a second.
  */
 const RESTART_FRAMES = 16_384;
 const CLOSE_WAIT_MS = 2000;

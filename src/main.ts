@@ -93,7 +93,11 @@ export interface RunningPortico {
 export async function openStore(storage: BrokerConfig['storage'], logger: Logger, clock: Clock = systemClock): Promise<DocumentStore> {
   switch (storage.backend) {
     case 'sqlite':
-      return openSqliteStore({ path: storage.sqlite.path, clock });
+      return openSqliteStore({
+        path: storage.sqlite.path,
+        clock,
+        onBackgroundError: (error) => logger.error({ err: error }, 'sqlite checkpointer stopped: WAL checkpoints now run inline, on the request path'),
+      });
     case 'redis':
       return createRedisStore({
         client: connectRedis({

@@ -7,6 +7,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { StoreUnavailableError } from '../../src/storage/errors.ts';
+import { startCheckpointer } from '../../src/storage/sqlite/checkpointer.ts';
 import { SQLITE_SCHEMA_VERSION, openSqliteStore } from '../../src/storage/sqlite/sqlite-store.ts';
 import { documentStoreConformance, injectedClockConformance } from './document-store.suite.ts';
 
@@ -131,6 +132,21 @@ describe('sqlite store file', () => {
       other.close();
       await store.close();
     }
+  });
+
+  it('reports a checkpointer that dies instead of swallowing it', async () => {
+    const errors: Error[] = [];
+    const reported = new Promise<void>((resolve) => {
+      const checkpointer = startCheckpointer(join(dir, 'no-such-folder', 'portico.db'), {
+        onError: (error) => {
+          errors.push(error);
+          void checkpointer.close().then(() => resolve());
+        },
+      });
+    });
+    await reported;
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]!.message, /unable to open database file/);
   });
 
   it('refuses a file written by a newer schema instead of misreading it', async () => {

@@ -51,12 +51,17 @@ export interface Checkpointer {
   close(): Promise<void>;
 }
 
-export function startCheckpointer(path: string, intervalMs = INTERVAL_MS): Checkpointer {
+/**
+ * `onError` hears of a worker that died: nothing is lost (the connection's own auto-checkpoint
+ * remains as a backstop), but requests stall on inline checkpoints again, which an operator
+ * should learn from the log rather than from the p99.
+ */
+export function startCheckpointer(path: string, options: { intervalMs?: number; onError?: (error: Error) => void } = {}): Checkpointer {
+  const intervalMs = options.intervalMs ?? INTERVAL_MS;
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, intervalMs, restartFrames: RESTART_FRAMES } });
-  // A background helper: it must not keep the process alive, and its failure loses nothing
-  // (the connection's own auto-checkpoint remains as a backstop).
+  // A background helper: it must not keep the process alive.
   worker.unref();
-  worker.on('error', () => undefined);
+  worker.on('error', (error) => options.onError?.(error));
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   return {
     async close() {

@@ -97,11 +97,18 @@ const UNAVAILABLE_CODES = new Set([5, 6, 8, 10, 11, 13, 14, 15, 26]);
  * Expired rows (the clock is past expiresAt) are invisible to reads, removed when they stand in a
  * write's way, and swept in the background.
  */
-export function openSqliteStore(options: { path: string; clock?: Clock; busyTimeoutMs?: number }): DocumentStore {
+export function openSqliteStore(options: {
+  path: string;
+  clock?: Clock;
+  busyTimeoutMs?: number;
+  /** Told when the background checkpointer fails (the store keeps working). */
+  onBackgroundError?: (error: Error) => void;
+}): DocumentStore {
   const clock = options.clock ?? systemClock;
   const busyTimeoutMs = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS;
   const db = openDatabase(options.path);
-  const checkpointer = options.path === ':memory:' ? undefined : startCheckpointer(options.path);
+  const checkpointer =
+    options.path === ':memory:' ? undefined : startCheckpointer(options.path, options.onBackgroundError ? { onError: options.onBackgroundError } : {});
   let closed = false;
 
   const prepare = (sql: string): StatementSync => db.prepare(sql);

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { StoreUnavailableError } from '../../src/storage/errors.ts';
 import { startCheckpointer } from '../../src/storage/sqlite/checkpointer.ts';
 import { SQLITE_SCHEMA_VERSION, openSqliteStore } from '../../src/storage/sqlite/sqlite-store.ts';
+import { runModule } from '../helpers/child-module.ts';
 import { documentStoreConformance, injectedClockConformance } from './document-store.suite.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'portico-sqlite-'));
@@ -212,19 +212,7 @@ describe('sqlite store file', () => {
       await store.close();
       process.stdout.write(String(won));
     `;
-    const run = (): Promise<number> =>
-      new Promise((resolve, reject) => {
-        const proc = spawn(process.execPath, ['--input-type=module', '-e', child], {
-          env: { ...process.env, PORTICO_TEST_DB: path },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let out = '';
-        let err = '';
-        proc.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-        proc.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-        proc.once('error', reject);
-        proc.once('exit', (code) => (code === 0 ? resolve(Number(out)) : reject(new Error(`child exited with ${code}: ${err}`))));
-      });
+    const run = async (): Promise<number> => Number(await runModule(child, { ...process.env, PORTICO_TEST_DB: path }));
     try {
       const wins = await Promise.all([run(), run()]);
       assert.deepEqual((await store.get('shared', 'counter'))?.value, { n: 200 });

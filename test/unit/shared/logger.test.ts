@@ -1,23 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runModule } from '../../helpers/child-module.ts';
 
 const loggerUrl = pathToFileURL(fileURLToPath(new URL('../../../src/shared/logger.ts', import.meta.url))).href;
 
 /** Runs `body` in a child process with `createLogger` imported; resolves with its stdout. */
-function runChild(body: string): Promise<string> {
-  const source = `import { createLogger } from ${JSON.stringify(loggerUrl)};\n${body}`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', source], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`child exited with ${code}: ${err}`))));
-  });
-}
+const runChild = (body: string): Promise<string> => runModule(`import { createLogger } from ${JSON.stringify(loggerUrl)};\n${body}`);
 
 describe('logger on standard output', () => {
   it('loses no line when the process exits right after logging, from several loggers sharing stdout', async () => {

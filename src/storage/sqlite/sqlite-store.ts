@@ -129,10 +129,15 @@ export function openSqliteStore(options: {
   busyTimeoutMs?: number;
   /** Told when the background checkpointer fails (the store keeps working). */
   onBackgroundError?: (error: Error) => void;
+  /**
+   * Told before a file written by an older Portico is upgraded (not for a new file): an upgrade
+   * can take a while on a large file, and an older Portico cannot open the file afterwards.
+   */
+  onUpgrade?: (upgrade: { from: number; to: number }) => void;
 }): DocumentStore {
   const clock = options.clock ?? systemClock;
   const busyTimeoutMs = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS;
-  const db = openDatabase(options.path);
+  const db = openDatabase(options.path, options.onUpgrade);
   const checkpointer =
     options.path === ':memory:' ? undefined : startCheckpointer(options.path, options.onBackgroundError ? { onError: options.onBackgroundError } : {});
   let closed = false;
@@ -413,7 +418,7 @@ export function openSqliteStore(options: {
   };
 }
 
-function openDatabase(path: string): DatabaseSync {
+function openDatabase(path: string, onUpgrade?: (upgrade: { from: number; to: number }) => void): DatabaseSync {
   let db: DatabaseSync | undefined;
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -428,7 +433,7 @@ function openDatabase(path: string): DatabaseSync {
     db.exec('PRAGMA wal_autocheckpoint = 50000');
     db.exec('PRAGMA journal_size_limit = 67108864');
     db.exec('PRAGMA foreign_keys = ON');
-    migrate(db, path);
+    migrate(db, path, onUpgrade);
     // From here on a held lock is waited for on a timer (guarded), not by sleeping in SQLite.
     db.exec('PRAGMA busy_timeout = 0');
     return db;
@@ -439,7 +444,7 @@ function openDatabase(path: string): DatabaseSync {
   }
 }
 
-function migrate(db: DatabaseSync, path: string): void {
+function migrate(db: DatabaseSync, path: string, onUpgrade?: (upgrade: { from: number; to: number }) => void): void {
   const userVersion = (): number => Number(db.prepare('PRAGMA user_version').get()?.['user_version'] ?? 0);
   if (userVersion() === SQLITE_SCHEMA_VERSION) return;
   // A migration may rebuild a table, and dropping the old one must not cascade to the rows that
@@ -455,6 +460,7 @@ function migrate(db: DatabaseSync, path: string): void {
         `sqlite store at ${path} has schema version ${from}, newer than this Portico understands (${SQLITE_SCHEMA_VERSION}); upgrade Portico`,
       );
     }
+    if (from > 0) onUpgrade?.({ from, to: SQLITE_SCHEMA_VERSION });
     for (let version = from; version < SQLITE_SCHEMA_VERSION; version += 1) db.exec(SQLITE_MIGRATIONS[version] as string);
     const dangling = db.prepare('PRAGMA foreign_key_check').all();
     if (dangling.length) throw new StoreUnavailableError(`sqlite store at ${path}: migration left ${dangling.length} rows pointing at missing records`);

@@ -134,6 +134,56 @@ describe('sqlite store file', () => {
     }
   });
 
+  it('commits the writes of one event-loop turn together: each succeeds or fails alone, and is on disk when it resolves', async () => {
+    const path = freshPath();
+    const store = openSqliteStore({ path });
+    const reader = new DatabaseSync(path);
+    const onDisk = (id: string): unknown => reader.prepare(`SELECT value FROM records WHERE collection = 'c' AND id = ?`).get(id)?.['value'];
+    try {
+      await store.create('c', 'taken', { v: 0 }, { unique: { mail: 'a@example.com' } });
+      const outcomes = await Promise.allSettled([
+        store.create('c', 'one', { v: 1 }, { tags: ['t'] }),
+        store.create('c', 'clash', { v: 2 }, { unique: { mail: 'a@example.com' } }),
+        store.update('c', 'taken', () => {
+          throw new Error('updater refused');
+        }),
+        store.put('c', 'two', { v: 3 }, { tags: ['t'] }),
+        store.consume('c', 'one'),
+        store.consume('c', 'one'),
+        store.increment('n', 'hits', 60),
+        store.increment('n', 'hits', 60),
+      ]);
+      assert.deepEqual(
+        outcomes.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as Error).constructor.name)),
+        [undefined, 'AlreadyExistsError', 'Error', undefined, true, false, 1, 2],
+      );
+      // A second connection sees every write that succeeded, and nothing of those that failed.
+      assert.equal(onDisk('one'), '{"v":1}');
+      assert.equal(onDisk('two'), '{"v":3}');
+      assert.equal(onDisk('clash'), undefined);
+      assert.equal(onDisk('taken'), '{"v":0}');
+      assert.deepEqual((await store.listByTag('c', 't')).map((r) => r.id).sort(), ['one', 'two']);
+    } finally {
+      reader.close();
+      await store.close();
+    }
+  });
+
+  it('carries out writes asked for before close instead of dropping them', async () => {
+    const path = freshPath();
+    const store = openSqliteStore({ path });
+    const write = store.put('c', 'late', { v: 1 });
+    await store.close();
+    await write;
+    const reopened = openSqliteStore({ path });
+    try {
+      assert.deepEqual((await reopened.get('c', 'late'))?.value, { v: 1 });
+      await assert.rejects(store.put('c', 'after', {}), StoreUnavailableError);
+    } finally {
+      await reopened.close();
+    }
+  });
+
   it('reports a checkpointer that dies instead of swallowing it', async () => {
     const errors: Error[] = [];
     const reported = new Promise<void>((resolve) => {

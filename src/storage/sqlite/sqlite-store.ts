@@ -110,11 +110,13 @@ const SWEEP_BATCH = 500;
 const UNAVAILABLE_CODES = new Set([5, 6, 8, 10, 11, 13, 14, 15, 26]);
 
 /**
- * A single-file store that the server and the CLI can open at the same time. Write operations run
- * in `BEGIN IMMEDIATE` transactions, which take SQLite's write lock up front: DatabaseSync is
+ * A single-file store that the server and the CLI can open at the same time. Writes run in
+ * `BEGIN IMMEDIATE` transactions, which take SQLite's write lock up front: DatabaseSync is
  * synchronous, so nothing else in this process runs during a transaction, and the file lock keeps
  * other processes out, which makes every operation (including `update`'s updater) atomic across
- * processes. Reads are single statements and so see one consistent snapshot.
+ * processes. The writes asked for in one turn of the event loop share one transaction (group
+ * commit, see `write`), each in its own savepoint. Reads are single statements and so see one
+ * consistent snapshot.
  *
  * When another connection holds the lock (the CLI, or the checkpointer restarting the WAL), an
  * operation waits for it on a timer, never in SQLite's busy handler, which sleeps on the calling
@@ -147,6 +149,9 @@ export function openSqliteStore(options: {
     begin: prepare('BEGIN IMMEDIATE'),
     commit: prepare('COMMIT'),
     rollback: prepare('ROLLBACK'),
+    savepoint: prepare('SAVEPOINT write'),
+    release: prepare('RELEASE write'),
+    rollbackToSavepoint: prepare('ROLLBACK TO write'),
     get: prepare(
       `SELECT value, consumed_at, expires_at FROM records
        WHERE collection = ? AND id = ? AND (expires_at IS NULL OR expires_at >= ?)`,
@@ -233,19 +238,99 @@ export function openSqliteStore(options: {
     }
   }
 
-  function writeTransaction<R>(body: () => R): R {
-    // Only reachable when an updater calls back into the store: the nested BEGIN would fail anyway,
-    // this says why.
-    if (db.isTransaction) throw new Error('a DocumentStore method was called from inside an update callback');
-    sql.begin.run();
+  interface PendingWrite {
+    readonly body: () => unknown;
+    readonly resolve: (value: unknown) => void;
+    readonly reject: (error: unknown) => void;
+    readonly queuedAt: number;
+  }
+  let pending: PendingWrite[] = [];
+  let flushScheduled = false;
+
+  /**
+   * Group commit: writes asked for during one turn of the event loop run together in one
+   * transaction at its end, each inside a savepoint of its own, so one write's error undoes that
+   * write only. Every caller hears back after the commit, so nothing is acknowledged that a crash
+   * could lose. Under concurrent requests one commit then covers several requests' writes: fewer
+   * commits, and a page two of them dirtied goes through the WAL and the checkpoint once.
+   * Measured (slow VM, five interleaved pairs of SQLite refresh runs): +22 % tokens/s at
+   * concurrency 10 and +24 % at 50, p99 at 10 down by a tenth; about 8 % slower at concurrency 1,
+   * where a write waits for the end of the turn and has nobody to share a commit with.
+   */
+  function write<R>(body: () => R): Promise<R> {
+    if (closed) return Promise.reject(new StoreUnavailableError('sqlite store is closed'));
+    return new Promise<R>((resolve, reject) => {
+      pending.push({ body, resolve: resolve as (value: unknown) => void, reject, queuedAt: performance.now() });
+      scheduleFlush(0);
+    });
+  }
+
+  function scheduleFlush(waitMs: number): void {
+    if (flushScheduled) return;
+    flushScheduled = true;
+    const run = (): void => {
+      flushScheduled = false;
+      flush();
+    };
+    if (waitMs === 0) setImmediate(run);
+    else setTimeout(run, waitMs);
+  }
+
+  let busyAttempts = 0;
+
+  function flush(): void {
+    const batch = pending;
+    pending = [];
+    if (batch.length === 0) return;
+    if (closed) {
+      for (const entry of batch) entry.reject(new StoreUnavailableError('sqlite store is closed'));
+      return;
+    }
     try {
-      const result = body();
+      sql.begin.run();
+    } catch (error) {
+      // Another connection holds the write lock (the CLI, the checkpointer restarting the WAL):
+      // wait on a timer, never in SQLite's busy handler, which would sleep on the event loop.
+      const now = performance.now();
+      const waiting = batch.filter((entry) => {
+        if (isBusy(error) && now - entry.queuedAt < busyTimeoutMs) return true;
+        entry.reject(asStoreError(error));
+        return false;
+      });
+      pending = [...waiting, ...pending];
+      if (pending.length) scheduleFlush(BUSY_BACKOFF_MS[Math.min(busyAttempts++, BUSY_BACKOFF_MS.length - 1)] as number);
+      return;
+    }
+    busyAttempts = 0;
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    try {
+      if (batch.length === 1) {
+        // Alone in its turn (a quiet server): the transaction is the write's own, no savepoint needed.
+        outcomes.push({ ok: true, value: (batch[0] as PendingWrite).body() });
+      } else {
+        for (const entry of batch) {
+          sql.savepoint.run();
+          try {
+            outcomes.push({ ok: true, value: entry.body() });
+            sql.release.run();
+          } catch (error) {
+            sql.rollbackToSavepoint.run();
+            sql.release.run();
+            outcomes.push({ ok: false, error: asStoreError(error) });
+          }
+        }
+      }
       sql.commit.run();
-      return result;
     } catch (error) {
       if (db.isTransaction) sql.rollback.run();
-      throw error;
+      for (const entry of batch) entry.reject(asStoreError(error));
+      return;
     }
+    batch.forEach((entry, i) => {
+      const outcome = outcomes[i] as (typeof outcomes)[number];
+      if (outcome.ok) entry.resolve(outcome.value);
+      else entry.reject(outcome.error);
+    });
   }
 
   /** Removes the record if it has expired, so that it no longer blocks its id or unique values. */
@@ -304,17 +389,15 @@ export function openSqliteStore(options: {
       const ttl = ttlMs(options.ttlSeconds);
       const unique = uniqueEntries(options.unique);
       const [tag = null, ...extraTags] = distinctTags(options.tags);
-      await guarded(() =>
-        writeTransaction(() => {
-          const now = clock.now();
-          purgeIfExpired(collection, id, now);
-          if (sql.exists.get(collection, id)) throw new AlreadyExistsError(collection, 'a record with this id');
-          assertUniqueFree(collection, id, unique, now);
-          sql.insert.run(collection, id, json, ttl === undefined ? null : now + ttl, tag);
-          replaceUnique(collection, id, unique, true);
-          replaceExtraTags(collection, id, extraTags, true);
-        }),
-      );
+      await write(() => {
+        const now = clock.now();
+        purgeIfExpired(collection, id, now);
+        if (sql.exists.get(collection, id)) throw new AlreadyExistsError(collection, 'a record with this id');
+        assertUniqueFree(collection, id, unique, now);
+        sql.insert.run(collection, id, json, ttl === undefined ? null : now + ttl, tag);
+        replaceUnique(collection, id, unique, true);
+        replaceExtraTags(collection, id, extraTags, true);
+      });
     },
 
     async put<T>(collection: string, id: string, value: T, options: WriteOptions = {}): Promise<void> {
@@ -322,51 +405,47 @@ export function openSqliteStore(options: {
       const ttl = ttlMs(options.ttlSeconds);
       const unique = uniqueEntries(options.unique);
       const [tag = null, ...extraTags] = distinctTags(options.tags);
-      await guarded(() =>
-        writeTransaction(() => {
-          const now = clock.now();
-          assertUniqueFree(collection, id, unique, now);
-          const fresh = Number(sql.upsert.get(collection, id, json, ttl === undefined ? null : now + ttl, tag)?.['version']) === 1;
-          replaceUnique(collection, id, unique, fresh);
-          replaceExtraTags(collection, id, extraTags, fresh);
-        }),
-      );
+      await write(() => {
+        const now = clock.now();
+        assertUniqueFree(collection, id, unique, now);
+        const fresh = Number(sql.upsert.get(collection, id, json, ttl === undefined ? null : now + ttl, tag)?.['version']) === 1;
+        replaceUnique(collection, id, unique, fresh);
+        replaceExtraTags(collection, id, extraTags, fresh);
+      });
     },
 
     async update<T>(collection: string, id: string, updater: (current: T) => T, options: UpdateOptions = {}): Promise<T> {
       const ttl = ttlMs(options.ttlSeconds);
       const newUnique = options.unique === undefined ? undefined : uniqueEntries(options.unique);
       const newTags = options.tags === undefined ? undefined : distinctTags(options.tags);
-      return guarded(() =>
-        writeTransaction(() => {
-          const now = clock.now();
-          const row = sql.get.get(collection, id, now);
-          if (!row) throw new NotFoundError(collection);
-          const json = encodeValue(updater(JSON.parse(String(row['value'])) as T));
-          const expiresAt = ttl === undefined ? (row['expires_at'] ?? null) : now + ttl;
-          if (newUnique !== undefined) assertUniqueFree(collection, id, newUnique, now);
-          if (newTags === undefined) {
-            sql.rewrite.run(json, expiresAt, collection, id);
-          } else {
-            const [tag = null, ...extraTags] = newTags;
-            sql.rewriteWithTag.run(json, expiresAt, tag, collection, id);
-            replaceExtraTags(collection, id, extraTags, false);
-          }
-          if (newUnique !== undefined) replaceUnique(collection, id, newUnique, false);
-          return JSON.parse(json) as T;
-        }),
-      );
+      return write(() => {
+        const now = clock.now();
+        const row = sql.get.get(collection, id, now);
+        if (!row) throw new NotFoundError(collection);
+        const json = encodeValue(updater(JSON.parse(String(row['value'])) as T));
+        const expiresAt = ttl === undefined ? (row['expires_at'] ?? null) : now + ttl;
+        if (newUnique !== undefined) assertUniqueFree(collection, id, newUnique, now);
+        if (newTags === undefined) {
+          sql.rewrite.run(json, expiresAt, collection, id);
+        } else {
+          const [tag = null, ...extraTags] = newTags;
+          sql.rewriteWithTag.run(json, expiresAt, tag, collection, id);
+          replaceExtraTags(collection, id, extraTags, false);
+        }
+        if (newUnique !== undefined) replaceUnique(collection, id, newUnique, false);
+        return JSON.parse(json) as T;
+      });
     },
 
     async delete(collection: string, id: string): Promise<boolean> {
-      return guarded(() => {
+      return write(() => {
         const row = sql.delete.get(collection, id);
         return row !== undefined && isLive(row['expires_at'], clock.now());
       });
     },
 
     async consume(collection: string, id: string): Promise<boolean> {
-      return guarded(() => {
+      return write(() => {
         const now = clock.now();
         return Number(sql.consume.run(now, collection, id, now).changes) === 1;
       });
@@ -387,18 +466,16 @@ export function openSqliteStore(options: {
     },
 
     async deleteByTag(collection: string, tag: string): Promise<number> {
-      return guarded(() =>
-        writeTransaction(() => {
-          const now = clock.now();
-          const deleted = [...sql.deleteByOwnTag.all(collection, tag), ...sql.deleteByTag.all(collection, collection, tag)];
-          return deleted.filter((row) => isLive(row['expires_at'], now)).length;
-        }),
-      );
+      return write(() => {
+        const now = clock.now();
+        const deleted = [...sql.deleteByOwnTag.all(collection, tag), ...sql.deleteByTag.all(collection, collection, tag)];
+        return deleted.filter((row) => isLive(row['expires_at'], now)).length;
+      });
     },
 
     async increment(collection: string, id: string, windowSeconds: number): Promise<number> {
       const windowMs = ttlMs(windowSeconds) as number;
-      return guarded(() => {
+      return write(() => {
         const now = clock.now();
         return Number(sql.increment.get(collection, id, now + windowMs, now, now)?.['count']);
       });
@@ -410,6 +487,8 @@ export function openSqliteStore(options: {
 
     async close(): Promise<void> {
       if (closed) return;
+      // Writes already asked for are carried out, not dropped (a lock still held fails them).
+      flush();
       closed = true;
       clearInterval(timer);
       await checkpointer?.close();

@@ -233,8 +233,7 @@ export function openSqliteStore(options: {
       } catch (error) {
         if (!isBusy(error) || performance.now() - started >= busyTimeoutMs) throw asStoreError(error);
       }
-      const wait = BUSY_BACKOFF_MS[Math.min(attempt, BUSY_BACKOFF_MS.length - 1)];
-      await new Promise((resolve) => (wait === 0 ? setImmediate(resolve) : setTimeout(resolve, wait)));
+      await new Promise<void>((resolve) => after(busyWaitMs(attempt), resolve));
     }
   }
 
@@ -268,12 +267,10 @@ export function openSqliteStore(options: {
   function scheduleFlush(waitMs: number): void {
     if (flushScheduled) return;
     flushScheduled = true;
-    const run = (): void => {
+    after(waitMs, () => {
       flushScheduled = false;
       flush();
-    };
-    if (waitMs === 0) setImmediate(run);
-    else setTimeout(run, waitMs);
+    });
   }
 
   let busyAttempts = 0;
@@ -298,7 +295,7 @@ export function openSqliteStore(options: {
         return false;
       });
       pending = [...waiting, ...pending];
-      if (pending.length) scheduleFlush(BUSY_BACKOFF_MS[Math.min(busyAttempts++, BUSY_BACKOFF_MS.length - 1)] as number);
+      if (pending.length) scheduleFlush(busyWaitMs(busyAttempts++));
       return;
     }
     busyAttempts = 0;
@@ -495,6 +492,17 @@ export function openSqliteStore(options: {
       db.close();
     },
   };
+}
+
+/** How long the `attempt`th try (from 0) waits for a lock another connection holds. */
+function busyWaitMs(attempt: number): number {
+  return BUSY_BACKOFF_MS[Math.min(attempt, BUSY_BACKOFF_MS.length - 1)] as number;
+}
+
+/** Runs `callback` after `waitMs`, or at the end of this event-loop turn when that is 0. */
+function after(waitMs: number, callback: () => void): void {
+  if (waitMs === 0) setImmediate(callback);
+  else setTimeout(callback, waitMs);
 }
 
 function openDatabase(path: string, onUpgrade?: (upgrade: { from: number; to: number }) => void): DatabaseSync {

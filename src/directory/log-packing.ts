@@ -8,7 +8,7 @@
  * same bytes. Never edit DICTIONARY_V1; a better dictionary becomes V2 with prefix `2:`, and V1
  * stays for reading entries until they have all expired.
  */
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { deflateSmall, inflateSmall } from '../shared/small-deflate.ts';
 
 // Typical entries, ids and names made up: deflate finds back-references into the last 32 KB,
 // so what repeats in every entry is written in the shape entries have. Sign-in first, then the
@@ -42,10 +42,10 @@ const DICTIONARY_V1 = Buffer.from(
 const PREFIX_V1 = '1:';
 
 export function packLogEntry(entry: unknown): string {
-  return PREFIX_V1 + deflateRawSync(JSON.stringify(entry), { dictionary: DICTIONARY_V1 }).toString('base64');
+  return PREFIX_V1 + deflateSmall(JSON.stringify(entry), { dictionary: DICTIONARY_V1 }).toString('base64');
 }
 
 export function unpackLogEntry<T>(packed: string): T {
   if (!packed.startsWith(PREFIX_V1)) throw new Error(`unknown log entry packing '${packed.slice(0, packed.indexOf(':') + 1)}'`);
-  return JSON.parse(inflateRawSync(Buffer.from(packed.slice(PREFIX_V1.length), 'base64'), { dictionary: DICTIONARY_V1 }).toString('utf8')) as T;
+  return JSON.parse(inflateSmall(Buffer.from(packed.slice(PREFIX_V1.length), 'base64'), { dictionary: DICTIONARY_V1 }).toString('utf8')) as T;
 }

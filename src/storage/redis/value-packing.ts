@@ -11,7 +11,7 @@
  * never edit DICTIONARY_V1; a better dictionary gets marker 0x02, and V1 stays readable until
  * every value packed with it has been rewritten or has expired.
  */
-import { deflateRawSync, inflateRawSync, type ZlibOptions } from 'node:zlib';
+import { deflateSmall, inflateSmall, type SmallDeflateOptions } from '../../shared/small-deflate.ts';
 
 const MARKER_V1 = 0x01;
 
@@ -37,11 +37,11 @@ const DICTIONARY_V1 = Buffer.from(
   'utf8',
 );
 
-const ZLIB_V1: ZlibOptions = { dictionary: DICTIONARY_V1, windowBits: 12 };
+const ZLIB_V1: SmallDeflateOptions = { dictionary: DICTIONARY_V1, windowBits: 12 };
 
 /** The value as stored: the packed bytes, or the JSON text itself when packing does not make it smaller. */
 export function packValue(json: string): Buffer | string {
-  const deflated = deflateRawSync(json, ZLIB_V1);
+  const deflated = deflateSmall(json, ZLIB_V1);
   if (deflated.length + 1 >= Buffer.byteLength(json)) return json;
   const packed = Buffer.allocUnsafe(deflated.length + 1);
   packed[0] = MARKER_V1;
@@ -54,5 +54,5 @@ export function unpackValue(bytes: Buffer, start: number): string {
   const first = bytes[start];
   if (first === undefined || first >= 0x20) return bytes.toString('utf8', start);
   if (first !== MARKER_V1) throw new Error(`unknown value packing 0x${first.toString(16).padStart(2, '0')}`);
-  return inflateRawSync(bytes.subarray(start + 1), ZLIB_V1).toString('utf8');
+  return inflateSmall(bytes.subarray(start + 1), ZLIB_V1).toString('utf8');
 }

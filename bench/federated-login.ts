@@ -38,6 +38,7 @@ import { callsBetween, commandCalls, deletePrefix, openBenchRedis, quietClient, 
 import { GOALS, NOISY_PERCENT, renderReport, type Calibration, type Cell } from './federated/report.ts';
 import { logOffset, serverTimes } from './federated/request-log.ts';
 import { CONNECTOR_ID, UPSTREAM_CLIENT, accountEmail } from './federated/shared.ts';
+import { serverNodeFlags } from './server-flags.ts';
 
 const PORTICO_CORE = '0';
 const LOAD_CORE = '1';
@@ -72,8 +73,8 @@ function profileSummary(file: string): Promise<string> {
   });
 }
 
-/** Extra node/V8 flags for the Portico child (BENCH_PORTICO_NODE_FLAGS), to try GC settings and the like. */
-const porticoNodeFlags = (): string[] => (process.env['BENCH_PORTICO_NODE_FLAGS'] ?? '').split(/\s+/).filter(Boolean);
+/** Portico's shipped flags (package.json `start`), then any extra ones to try (BENCH_PORTICO_NODE_FLAGS). */
+const porticoNodeFlags = (): string[] => [...serverNodeFlags(), ...(process.env['BENCH_PORTICO_NODE_FLAGS'] ?? '').split(/\s+/).filter(Boolean)];
 
 interface Discovery {
   readonly issuer: string;

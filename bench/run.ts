@@ -21,6 +21,7 @@ import { freePort } from '../test/helpers/http.ts';
 import { deleteKeysWithPrefix, probeRedis } from '../test/helpers/redis.ts';
 import { codeFlow, relyingParty } from '../test/helpers/relying-party.ts';
 import { findRedisServerPid, killChildren, LOAD_CORE, SERVER_CORE, startChild, startCpuWindow, type ChildServer, type CpuShares } from './children.ts';
+import { serverNodeFlags } from './server-flags.ts';
 import { basicAuth, runCell, type CellResult, type Grant } from './load.ts';
 import { goals, goalsSection, NOISY_OTHER_CPU, rssTable, storeLabel, table, type CaseKey, type Row, type RssSummary, type Store } from './report.ts';
 
@@ -98,9 +99,11 @@ interface Target {
   mint(server: ChildServer, c: Case, count: number): Promise<string[]>;
 }
 
+/** The flags Portico ships with (bare included, so the ceiling runs alike), plus profiling when asked. */
 function nodeFlagsFor(label: string): string[] {
   const dir = process.env['BENCH_CPU_PROF'];
-  return dir ? ['--cpu-prof', '--cpu-prof-dir', resolve(dir), '--cpu-prof-name', `${label}.${Date.now()}.cpuprofile`] : [];
+  const profiling = dir ? ['--cpu-prof', '--cpu-prof-dir', resolve(dir), '--cpu-prof-name', `${label}.${Date.now()}.cpuprofile`] : [];
+  return [...serverNodeFlags(), ...profiling];
 }
 
 function bareTarget(workDir: string): Target {
@@ -557,6 +560,7 @@ async function main(): Promise<void> {
       `- date: ${new Date().toISOString()}`,
       `- node: ${process.version}, nproc: ${cores} (${cpus()[0]?.model ?? 'unknown cpu'})`,
       `- servers pinned to core 0, load generator (autocannon, this process) to core 1; Redis, when used, is not pinned`,
+      `- servers (Portico and bare alike) run with the node flags of Portico's start script: ${serverNodeFlags().join(' ') || 'none'}`,
       `- ${seconds} s per cell after a warm-up; tokens/s counts 2xx answers; p50/p99 from 2xx answers, measured by the bench`,
       `- throughput goals use the best cell of a case; "ratio" is Portico / bare for the same case and concurrency`,
       `- node:crypto on the servers' core, measured in this run: ${Math.round(calibration.es256).toLocaleString('en-US')} ES256 and ${Math.round(calibration.rs256).toLocaleString('en-US')} RS256 signatures/s (/work/shared/NOTES.md's reference machine: 52,900 and 4,200). One RS256 ID token per refresh caps that case at the RS256 figure before any other work.`,

@@ -7,8 +7,8 @@
  * Why `--max-semi-space-size=8`: with Node 24's default young generation (~60 MB here) each
  * scavenge copied about 6 MB of requests still in flight and paused the event loop for ~12 ms
  * (up to 18), which was most of the token endpoint's p99 at concurrency 10. With 8 MB
- * semi-spaces a scavenge takes ~2 ms; throughput stayed the same or rose. Measured figures:
- * README, Performance.
+ * semi-spaces a scavenge takes ~2 ms; throughput at concurrency 10 stayed the same or rose, at
+ * 50 client_credentials lost about a tenth. Measured figures: README, Performance.
  */
 import { readFileSync } from 'node:fs';
 

@@ -1,14 +1,15 @@
 /**
- * The worker pool's own promises: a bounded queue, a deadline that kills a runaway validation
- * (and a fresh worker afterwards), store failures surfacing as themselves, and the request id
- * taken only for the id the sign-in waits for.
+ * The worker pool's own promises: ordinary responses validated inline and large ones in a
+ * worker, a bounded queue, a deadline that kills a runaway validation (and a fresh worker
+ * afterwards), store failures surfacing as themselves, and the request id taken only for the id
+ * the sign-in waits for. The worker tests send every response to a worker (inlineMaxBytes: 0).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeSamlResponse } from '../../../../src/connectors/saml/envelope.ts';
 import { Refusal } from '../../../../src/connectors/saml/refusal.ts';
 import type { ValidationJob } from '../../../../src/connectors/saml/validate.ts';
-import { createValidationPool } from '../../../../src/connectors/saml/validation-pool.ts';
+import { createValidationPool, DEFAULT_INLINE_MAX_BYTES } from '../../../../src/connectors/saml/validation-pool.ts';
 import { StoreUnavailableError } from '../../../../src/shared/errors.ts';
 import { createResponse, generateKeyPair, newSamlId } from '../../../helpers/saml-idp.ts';
 import { ACS, IDP, SP } from './helpers.ts';
@@ -51,7 +52,7 @@ function takeOnce(id: string): { take: (id: string) => Promise<boolean>; asked: 
 }
 
 test('validates in a worker and takes exactly the awaited request id, once', async () => {
-  const pool = createValidationPool({ size: 1 });
+  const pool = createValidationPool({ size: 1, inlineMaxBytes: 0 });
   try {
     const valid = await job();
     const store = takeOnce(valid.requestId);
@@ -67,7 +68,7 @@ test('validates in a worker and takes exactly the awaited request id, once', asy
 test('a validation past the deadline is killed with its worker; the next one gets a fresh worker', async () => {
   // A validation that never ends (its store never answers) stands in for a runaway one, so the
   // deadline fires on any machine; a normal validation takes far less than the deadline.
-  const pool = createValidationPool({ size: 1, timeoutMs: 2000 });
+  const pool = createValidationPool({ size: 1, timeoutMs: 2000, inlineMaxBytes: 0 });
   try {
     const [stuck, small] = await Promise.all([job(), job()]);
     await assert.rejects(
@@ -82,7 +83,7 @@ test('a validation past the deadline is killed with its worker; the next one get
 });
 
 test('a full queue refuses at once instead of piling up', async () => {
-  const pool = createValidationPool({ size: 1, maxQueue: 1 });
+  const pool = createValidationPool({ size: 1, maxQueue: 1, inlineMaxBytes: 0 });
   try {
     const warm = await job();
     await pool.validate(warm, takeOnce(warm.requestId).take);
@@ -102,7 +103,7 @@ test('a full queue refuses at once instead of piling up', async () => {
 });
 
 test('a store failure while taking the request id is reported as the store failure', async () => {
-  const pool = createValidationPool({ size: 1 });
+  const pool = createValidationPool({ size: 1, inlineMaxBytes: 0 });
   try {
     const valid = await job();
     const failure = new StoreUnavailableError('redis is down');
@@ -118,8 +119,58 @@ test('a store failure while taking the request id is reported as the store failu
 });
 
 test('a closed pool refuses new work', async () => {
-  const pool = createValidationPool({ size: 1 });
+  const pool = createValidationPool({ size: 1, inlineMaxBytes: 0 });
   await pool.close();
   const valid = await job();
   await assert.rejects(pool.validate(valid, takeOnce(valid.requestId).take), (error: unknown) => error instanceof Refusal && error.code === 'upstream_unavailable');
+});
+
+test('responses up to inlineMaxBytes are validated on the calling thread, larger ones in a worker under its deadline', async () => {
+  // A store that answers only after 300 ms: a worker's deadline counts that wait, the calling thread has none.
+  const slowTake = (id: string) => async (requested: string) => {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return requested === id;
+  };
+  const pool = createValidationPool({ size: 1, timeoutMs: 100 });
+  try {
+    const ordinary = await job({ padToBytes: 10 * 1024 });
+    assert.ok(Buffer.byteLength(ordinary.xml) <= DEFAULT_INLINE_MAX_BYTES);
+    assert.equal((await pool.validate(ordinary, slowTake(ordinary.requestId))).assertion.nameId, 'n1');
+
+    const large = await job({ padToBytes: 40 * 1024 });
+    assert.ok(Buffer.byteLength(large.xml) > DEFAULT_INLINE_MAX_BYTES);
+    await assert.rejects(pool.validate(large, slowTake(large.requestId)), (error: unknown) => error instanceof Refusal && /longer than 100 ms/.test(error.message));
+    // With the deadline out of the way the same large response validates in the worker.
+    const patient = createValidationPool({ size: 1, timeoutMs: 10_000 });
+    try {
+      const again = await job({ padToBytes: 40 * 1024 });
+      assert.equal((await patient.validate(again, slowTake(again.requestId))).assertion.nameId, 'n1');
+    } finally {
+      await patient.close();
+    }
+  } finally {
+    await pool.close();
+  }
+});
+
+test('inline validations run one per event-loop turn, so timers and I/O get their turn between them', async () => {
+  const pool = createValidationPool({ size: 1 });
+  try {
+    const [first, second] = await Promise.all([job(), job()]);
+    const events: string[] = [];
+    const take = (expected: string, name: string) => async (requested: string) => {
+      events.push(`take ${name}`);
+      // Queued while the first validation runs: it must run before the second one starts.
+      if (name === 'first') setImmediate(() => events.push('next turn'));
+      return requested === expected;
+    };
+    const results = await Promise.all([pool.validate(first, take(first.requestId, 'first')), pool.validate(second, take(second.requestId, 'second'))]);
+    assert.deepEqual(
+      results.map((result) => result.assertion.nameId),
+      ['n1', 'n1'],
+    );
+    assert.deepEqual(events, ['take first', 'next turn', 'take second']);
+  } finally {
+    await pool.close();
+  }
 });

@@ -34,7 +34,7 @@ export interface ValidationPoolOptions {
    * on the calling thread, with no deadline and no queue: for measuring what the workers save.
    */
   readonly size?: number;
-  /** Validations waiting for a worker before new ones are refused (default 128). */
+  /** Validations waiting for a worker, or inline ones waiting for their turn, before new ones are refused (default 128 each). */
   readonly maxQueue?: number;
   /**
    * Responses whose XML is at most this many bytes are validated on the calling thread (default
@@ -86,9 +86,17 @@ export function createValidationPool(options: ValidationPoolOptions = {}): Valid
   // Inline validations run one per event-loop turn: concurrent posts would otherwise run back to
   // back within one turn (their store calls can resolve without I/O), stalling the loop for all.
   let inlineTurn: Promise<unknown> = Promise.resolve();
+  let inlinePending = 0;
 
   function validateInline(job: ValidationJob, take: (id: string) => Promise<boolean>): Promise<ValidatedResponse> {
-    const result = inlineTurn.then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(() => validateResponse(job, take));
+    if (inlinePending >= maxQueue) return Promise.reject(new Refusal('upstream_unavailable', 'too many SAML responses waiting for validation'));
+    inlinePending += 1;
+    const result = inlineTurn
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      .then(() => validateResponse(job, take))
+      .finally(() => {
+        inlinePending -= 1;
+      });
     inlineTurn = result.catch(() => undefined);
     return result;
   }

@@ -174,3 +174,21 @@ test('inline validations run one per event-loop turn, so timers and I/O get thei
     await pool.close();
   }
 });
+
+test('inline validations waiting for their turn are bounded like the worker queue', async () => {
+  const pool = createValidationPool({ size: 1, maxQueue: 2 });
+  try {
+    const jobs = await Promise.all([job(), job(), job()]);
+    const results = await Promise.allSettled(jobs.map((each) => pool.validate(each, takeOnce(each.requestId).take)));
+    assert.deepEqual(
+      results.map((result) => result.status),
+      ['fulfilled', 'fulfilled', 'rejected'],
+    );
+    assert.match(((results[2] as PromiseRejectedResult).reason as Refusal).message, /too many SAML responses waiting/);
+    // Once they are done, there is room again.
+    const later = await job();
+    assert.equal((await pool.validate(later, takeOnce(later.requestId).take)).assertion.nameId, 'n1');
+  } finally {
+    await pool.close();
+  }
+});

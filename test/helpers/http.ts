@@ -1,15 +1,24 @@
 import { createServer } from 'node:net';
 
-/** A free loopback port (the usual small race is acceptable in tests). */
+/**
+ * A port for a server that must know its URL before it listens (an issuer in its own config).
+ * Taken from below Linux's ephemeral range (32768–60999), which the kernel hands to outgoing
+ * connections: a port from that range could be given to a connection to Redis or a browser's
+ * between this check and the listen. Here only another test choosing the same random port can.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await canListen(port)) return port;
+  }
+  throw new Error('no free port found below the ephemeral range');
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 

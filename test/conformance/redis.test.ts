@@ -102,10 +102,20 @@ if (shared instanceof Error) {
       return raw.subarray(position);
     };
 
-    it('keeps a typical signed-in user record small: long-lived values are stored packed', async () => {
-      const keyPrefix = `${runPrefix}size:`;
+    /** A store under its own key prefix for one test, closed and its keys deleted afterwards. */
+    const withStore = async (name: string, body: (store: DocumentStore, keyPrefix: string) => Promise<void>): Promise<void> => {
+      const keyPrefix = `${runPrefix}${name}:`;
       const store = openStore(url, keyPrefix);
       try {
+        await body(store, keyPrefix);
+      } finally {
+        await store.close();
+        await deleteKeysWithPrefix(admin, keyPrefix);
+      }
+    };
+
+    it('keeps a typical signed-in user record small: long-lived values are stored packed', () =>
+      withStore('size', async (store, keyPrefix) => {
         const session = {
           accountId: 'usr_01JC3M6ZQ8V7X4K2B9N5T1W0YE',
           tenantId: 'contoso',
@@ -135,18 +145,12 @@ if (shared instanceof Error) {
         const overhead = bytes - value.length - keyNames;
         assert.ok(overhead < 600, `stored ${bytes} bytes: a ${value.length}-byte value, ${keyNames} of key names, ${overhead} of overhead`);
         assert.deepEqual((await store.get('sessions', 'sess_Zr8W1cK5qN3xV7bJ2mT9'))?.value, session);
-      } finally {
-        await store.close();
-        await deleteKeysWithPrefix(admin, keyPrefix);
-      }
-    });
+      }));
 
-    it('stores short-lived records as plain JSON, and keeps a long-lived record packed through updates and consume', async () => {
-      const keyPrefix = `${runPrefix}packing:`;
-      const store = openStore(url, keyPrefix);
-      const code = { kind: 'AuthorizationCode', scope: 'openid profile email', redirectUri: 'https://app.contoso.example/callback', clientId: 'contoso-web' };
-      const user = { id: 'u1', tenantId: 'contoso', userType: 'Guest', userPrincipalName: 'alice_adatum.com#EXT#@contoso.example', displayName: 'Alice', accountEnabled: true };
-      try {
+    it('stores short-lived records as plain JSON, and keeps a long-lived record packed through updates and consume', () =>
+      withStore('packing', async (store, keyPrefix) => {
+        const code = { kind: 'AuthorizationCode', scope: 'openid profile email', redirectUri: 'https://app.contoso.example/callback', clientId: 'contoso-web' };
+        const user = { id: 'u1', tenantId: 'contoso', userType: 'Guest', userPrincipalName: 'alice_adatum.com#EXT#@contoso.example', displayName: 'Alice', accountEnabled: true };
         await store.put('codes', 'c1', code, { ttlSeconds: 60 });
         assert.equal((await storedValue(`${keyPrefix}{codes}:r:c1`)).toString('utf8'), JSON.stringify(code));
 
@@ -162,17 +166,11 @@ if (shared instanceof Error) {
         const consumed = await store.get('tokens', 't1');
         assert.deepEqual(consumed?.value, { ...code, kind: 'RefreshToken' });
         assert.ok(consumed?.consumedAt !== undefined);
-      } finally {
-        await store.close();
-        await deleteKeysWithPrefix(admin, keyPrefix);
-      }
-    });
+      }));
 
-    it('reads records written before values were packed (plain JSON of any lifetime)', async () => {
-      const keyPrefix = `${runPrefix}legacy:`;
-      const store = openStore(url, keyPrefix);
-      const user = { id: 'u1', displayName: 'Zoë ✓', mail: 'zoe@adatum.com' };
-      try {
+    it('reads records written before values were packed (plain JSON of any lifetime)', () =>
+      withStore('legacy', async (store, keyPrefix) => {
+        const user = { id: 'u1', displayName: 'Zoë ✓', mail: 'zoe@adatum.com' };
         await admin.set(`${keyPrefix}{users}:r:u1`, `3\n\n\n["upn","zoe_adatum.com#EXT#@contoso.example"]\n\n${JSON.stringify(user)}`);
         await admin.set(`${keyPrefix}{users}:u:upn:zoe_adatum.com#EXT#@contoso.example`, 'u1');
         assert.deepEqual(await store.get('users', 'u1'), { id: 'u1', value: user });
@@ -180,23 +178,13 @@ if (shared instanceof Error) {
         await store.update('users', 'u1', (current: typeof user) => ({ ...current, mail: 'zoe@fabrikam.com' }));
         assert.equal((await storedValue(`${keyPrefix}{users}:r:u1`))[0], 0x01, 'rewritten packed');
         assert.deepEqual((await store.get('users', 'u1'))?.value, { ...user, mail: 'zoe@fabrikam.com' });
-      } finally {
-        await store.close();
-        await deleteKeysWithPrefix(admin, keyPrefix);
-      }
-    });
+      }));
 
-    it('fails closed on a value packed in a format this version does not know', async () => {
-      const keyPrefix = `${runPrefix}unknown:`;
-      const store = openStore(url, keyPrefix);
-      try {
+    it('fails closed on a value packed in a format this version does not know', () =>
+      withStore('unknown', async (store, keyPrefix) => {
         await admin.set(`${keyPrefix}{users}:r:u1`, Buffer.concat([Buffer.from('1\n\n\n\n\n'), Buffer.from([0x07, 0xff, 0x00])]));
         await assert.rejects(store.get('users', 'u1'), (error: unknown) => error instanceof StoreUnavailableError && /unknown value packing 0x07/.test(error.message));
-      } finally {
-        await store.close();
-        await deleteKeysWithPrefix(admin, keyPrefix);
-      }
-    });
+      }));
   });
 }
 

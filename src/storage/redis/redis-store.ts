@@ -346,8 +346,7 @@ export function createRedisStore(options: { client: Redis | Cluster; keyPrefix?:
   }
 
   async function write(script: 'porticoCreate' | 'porticoPut', collection: string, id: string, value: unknown, options: WriteOptions): Promise<void> {
-    const ttl = ttlArg(options.ttlSeconds);
-    const args = [base(collection), id, storedValue(encodeValue(value), ttl), ttl, uniqueArg(options.unique), tagsArg(options.tags)];
+    const args = [base(collection), id, storedValue(encodeValue(value), ttlMs(options.ttlSeconds)), ttlArg(options.ttlSeconds), uniqueArg(options.unique), tagsArg(options.tags)];
     const reply = await redis(() => scripts[script](recordKey(collection, id), ...args));
     checkWrite(collection, id, reply);
   }
@@ -367,6 +366,7 @@ export function createRedisStore(options: { client: Redis | Cluster; keyPrefix?:
     async update<T>(collection: string, id: string, updater: (current: T) => T, options: UpdateOptions = {}): Promise<T> {
       const key = recordKey(collection, id);
       const ttl = ttlArg(options.ttlSeconds);
+      const newLifetimeMs = ttlMs(options.ttlSeconds);
       const unique = options.unique === undefined ? KEEP : uniqueArg(options.unique);
       const tags = options.tags === undefined ? KEEP : tagsArg(options.tags);
       return serialised(key, async () => {
@@ -375,7 +375,8 @@ export function createRedisStore(options: { client: Redis | Cluster; keyPrefix?:
           if (raw === null) throw new NotFoundError(collection);
           const current = parseRecord(raw);
           const next = encodeValue(updater(JSON.parse(current.value) as T));
-          const lifetime = ttl !== '' ? ttl : current.expiresAt === '' ? '' : String(Number(current.expiresAt) - Date.now());
+          // Without a new TTL the record keeps its expiry, and so how long it has left.
+          const lifetime = newLifetimeMs ?? (current.expiresAt === '' ? undefined : Number(current.expiresAt) - Date.now());
           const stored = storedValue(next, lifetime);
           const reply = await redis(() => scripts.porticoUpdate(key, base(collection), id, current.version, stored, ttl, unique, tags));
           const status = checkWrite(collection, id, reply);
@@ -615,9 +616,9 @@ function parseRecord(raw: Buffer): ParsedRecord {
   return { version: fields[0] as string, consumedAt: fields[1] as string, expiresAt: fields[2] as string, value };
 }
 
-/** The value as written: packed when the record lives a day or more (`lifetimeMs` '' is forever). */
-function storedValue(json: string, lifetimeMs: string): string | Buffer {
-  return lifetimeMs === '' || Number(lifetimeMs) >= PACK_FROM_TTL_MS ? packValue(json) : json;
+/** The value as written: packed when the record lives a day or more (`lifetimeMs` undefined: forever). */
+function storedValue(json: string, lifetimeMs: number | undefined): string | Buffer {
+  return lifetimeMs === undefined || lifetimeMs >= PACK_FROM_TTL_MS ? packValue(json) : json;
 }
 
 function toRecord<T>(id: string, record: ParsedRecord): StoredRecord<T> {

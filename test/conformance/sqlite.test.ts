@@ -169,6 +169,23 @@ describe('sqlite store file', () => {
     }
   });
 
+  it('refuses a write made from inside an update callback instead of committing it apart from the update', async () => {
+    const store = openSqliteStore({ path: freshPath() });
+    try {
+      await store.put('c', 'a', { v: 1 });
+      let nested: Promise<void> | undefined;
+      const updated = await store.update('c', 'a', (current: { v: number }) => {
+        nested = store.put('c', 'b', { v: 2 });
+        return { v: current.v + 1 };
+      });
+      assert.deepEqual(updated, { v: 2 });
+      await assert.rejects(nested as Promise<void>, /called from inside an update callback/);
+      assert.equal(await store.get('c', 'b'), undefined);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('carries out writes asked for before close instead of dropping them', async () => {
     const path = freshPath();
     const store = openSqliteStore({ path });

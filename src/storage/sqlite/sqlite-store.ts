@@ -258,6 +258,9 @@ export function openSqliteStore(options: {
    */
   function write<R>(body: () => R): Promise<R> {
     if (closed) return Promise.reject(new StoreUnavailableError('sqlite store is closed'));
+    // A transaction is open only while a batch runs, so this write comes from inside an update
+    // callback: queued, it would commit apart from the update it belongs to.
+    if (db.isTransaction) return Promise.reject(new Error('a DocumentStore method was called from inside an update callback'));
     return new Promise<R>((resolve, reject) => {
       pending.push({ body, resolve: resolve as (value: unknown) => void, reject, queuedAt: performance.now() });
       scheduleFlush(0);
